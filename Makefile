@@ -1,0 +1,73 @@
+# Targets are files: raw/ PDF → build/ JSON per stage → output/ tables, so `make` reruns only
+# what changed. `make help` lists the commands.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed-stamp
+
+PDF := raw/085_03_02.pdf
+REPLICA := tests/fixtures/085_03_02.replica.pdf
+VARIANT := tests/fixtures/variant_a.pdf
+GOLDEN := tests/fixtures/golden/disclosures.csv
+OUT := output
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format replica bench clean download
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_/.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP) ## Create .venv (if missing) and install the package with its dev extra
+
+$(PDF): | $(STAMP)
+	$(PY) -m pipeline download --to $@
+
+download: $(STAMP) ## Fetch the PDF again (cached copy kept if unchanged)
+	$(PY) -m pipeline download --to $(PDF) --force
+
+build/extracted.json: $(PDF) pipeline/extract.py pipeline/data/headers.toml $(STAMP)
+	$(PY) -m pipeline extract --pdf $< --out $@
+
+build/repaired.json: build/extracted.json pipeline/repair.py
+	$(PY) -m pipeline repair --in $< --out $@
+
+build/normalized.json: build/repaired.json pipeline/normalize.py
+	$(PY) -m pipeline normalize --in $< --out $@
+
+$(OUT)/disclosures.parquet $(OUT)/disclosures.csv &: build/normalized.json pipeline/write.py pipeline/schema.py
+	$(PY) -m pipeline write --in $< --out $(OUT)
+
+run: $(OUT)/disclosures.parquet ## Download, run every stage, write output/ and check it against the golden file
+	$(PY) -m pipeline check --out $(OUT) --golden $(GOLDEN)
+
+test: $(STAMP) ## Install, then run the whole test suite
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check pipeline tests
+	$(BIN)/ruff format --check pipeline tests
+
+format: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff format pipeline tests
+	$(BIN)/ruff check --fix pipeline tests
+
+$(REPLICA): tests/fixtures/build_replica.py tests/fixtures/replica_085_03_02.json | $(STAMP)
+	$(PY) tests/fixtures/build_replica.py tests/fixtures/replica_085_03_02.json $@
+
+$(VARIANT): tests/fixtures/build_replica.py tests/fixtures/variant_a.json | $(STAMP)
+	$(PY) tests/fixtures/build_replica.py tests/fixtures/variant_a.json $@
+
+replica: $(REPLICA) $(VARIANT) ## Rebuild the bundled replica PDFs from their specs
+
+bench: $(STAMP) ## Time `run` against a bare pdfplumber pass over the same PDF
+	$(PY) bench/bench.py $(REPLICA)
+
+clean: ## Remove build/ and output/ (raw/ is kept)
+	rm -rf build $(OUT)/*.parquet $(OUT)/*.csv $(OUT)/*.json

@@ -1,0 +1,227 @@
+"""Command line: one command per stage, plus `run` for all of them."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.errors import PipelineError
+from pipeline.records import Extraction, Normalized, Repaired, dump, load
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PDF = Path("raw/085_03_02.pdf")
+DEFAULT_GOLDEN = Path("tests/fixtures/golden/disclosures.csv")
+BUILD = Path("build")
+EXTRACTED = BUILD / "extracted.json"
+REPAIRED = BUILD / "repaired.json"
+NORMALIZED = BUILD / "normalized.json"
+
+
+class _Group(click.Group):
+    """Shows a PipelineError as one `Error: …` line and exit 1; --debug shows the traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PipelineError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # a bug, not bad input: still one line unless --debug
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            raise click.ClickException(
+                f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for details)"
+            ) from None
+
+
+@click.group(cls=_Group)
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors on stderr.")
+@click.version_option(package_name="meti-disclosures")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
+    """Turn METI's 資料３－２ PDF table into Parquet and CSV.
+
+    \b
+    Example:
+        python -m pipeline run --pdf tests/fixtures/085_03_02.replica.pdf --out output
+    """
+    ctx.obj = {"debug": debug}
+    level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.option("--url", help="Where to fetch from (default: data/source.toml).")
+@click.option("--to", "dest", type=click.Path(path_type=Path), default=DEFAULT_PDF, show_default=True)
+@click.option("--force", is_flag=True, help="Fetch again even if a good copy is cached.")
+@click.option("--max-bytes", type=int, help="Refuse a body larger than this.")
+@click.option("--timeout", type=float, help="Seconds per connect/read.")
+@click.option("--no-replica", is_flag=True, help="Fail instead of using the bundled replica offline.")
+def download(
+    url: str | None, dest: Path, force: bool, max_bytes: int | None, timeout: float | None, no_replica: bool
+) -> None:
+    """Fetch the PDF into raw/, with a manifest (URL, sha256, size, time).
+
+    \b
+    Example:
+        python -m pipeline download --to raw/085_03_02.pdf --force
+    """
+    click.echo(_download(url, dest, force=force, max_bytes=max_bytes, timeout=timeout, replica=not no_replica))
+
+
+@cli.command()
+@click.option("--pdf", type=click.Path(path_type=Path), default=DEFAULT_PDF, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=EXTRACTED, show_default=True)
+def extract(pdf: Path, out: Path) -> None:
+    """Read the table's cells from the PDF into JSON, with page and bbox for each.
+
+    \b
+    Example:
+        python -m pipeline extract --pdf raw/085_03_02.pdf --out build/extracted.json
+    """
+    from pipeline.extract import extract as run_extract
+
+    dump(run_extract(pdf), out)
+
+
+@cli.command()
+@click.option("--in", "src", type=click.Path(path_type=Path), default=EXTRACTED, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=REPAIRED, show_default=True)
+def repair(src: Path, out: Path) -> None:
+    """Turn each cell's lines into clean text (URLs, wraps, stray spaces, list items).
+
+    \b
+    Example:
+        python -m pipeline repair --in build/extracted.json --out build/repaired.json
+    """
+    from pipeline.repair import repair as run_repair
+
+    dump(run_repair(_load(Extraction, src)), out)
+
+
+@cli.command()
+@click.option("--in", "src", type=click.Path(path_type=Path), default=REPAIRED, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=NORMALIZED, show_default=True)
+def normalize(src: Path, out: Path) -> None:
+    """Give dates their year from the document's date, join company names, null empty cells.
+
+    \b
+    Example:
+        python -m pipeline normalize --in build/repaired.json --out build/normalized.json
+    """
+    from pipeline.normalize import normalize as run_normalize
+
+    dump(run_normalize(_load(Repaired, src)), out)
+
+
+@cli.command()
+@click.option("--in", "src", type=click.Path(path_type=Path), default=NORMALIZED, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True)
+def write(src: Path, out_dir: Path) -> None:
+    """Write DIR/disclosures.parquet and DIR/disclosures.csv.
+
+    \b
+    Example:
+        python -m pipeline write --in build/normalized.json --out output
+    """
+    from pipeline.write import write as run_write
+
+    normalized = _load(Normalized, src)
+    run_write(normalized, out_dir, source_url=_source_url(Path(normalized.document.source)))
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True)
+@click.option("--golden", type=click.Path(path_type=Path), default=DEFAULT_GOLDEN, show_default=True)
+def check(out_dir: Path, golden: Path) -> None:
+    """Compare DIR's outputs with a golden CSV; list every difference and exit 1 if any.
+
+    \b
+    Example:
+        python -m pipeline check --out output --golden tests/fixtures/golden/disclosures.csv
+    """
+    from pipeline.check import check as run_check
+    from pipeline.errors import CheckError
+
+    differences = run_check(out_dir, golden)
+    for difference in differences:
+        click.echo(str(difference), err=True)
+    if differences:
+        raise CheckError(f"{out_dir}: {len(differences)} differences from {golden}")
+    click.echo(f"{out_dir}: matches {golden}", err=True)
+
+
+@cli.command()
+@click.option("--pdf", type=click.Path(path_type=Path), help="Any PDF of this layout (default: download).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True)
+@click.option("--golden", type=click.Path(path_type=Path), help="Also check the outputs against this CSV.")
+@click.pass_context
+def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None) -> None:
+    """Run every stage on a PDF and write DIR/disclosures.parquet and .csv.
+
+    Nothing in DIR is replaced unless every stage succeeds.
+
+    \b
+    Example:
+        python -m pipeline run --pdf tests/fixtures/085_03_02.replica.pdf --out /tmp/out
+    """
+    from pipeline.extract import extract as run_extract
+    from pipeline.normalize import normalize as run_normalize
+    from pipeline.repair import repair as run_repair
+    from pipeline.write import write as run_write
+
+    if pdf is None:
+        pdf = Path(_download(None, DEFAULT_PDF, force=False, max_bytes=None, timeout=None, replica=True))
+    normalized = run_normalize(run_repair(run_extract(pdf)))
+    run_write(normalized, out_dir, source_url=_source_url(pdf))
+    if golden is not None:
+        ctx.invoke(check, out_dir=out_dir, golden=golden)
+
+
+def _download(
+    url: str | None, dest: Path, *, force: bool, max_bytes: int | None, timeout: float | None, replica: bool
+) -> Path:
+    from pipeline import download as dl
+
+    source = dl.load_source()
+    options = {"max_bytes": max_bytes, "timeout": timeout}
+    return dl.download(
+        url or source["url"],
+        dest,
+        force=force,
+        allowed_hosts=source["allowed_hosts"],
+        replica=Path(source["replica"]) if replica else None,
+        **{k: v for k, v in options.items() if v is not None},
+    )
+
+
+def _load(kind: type, path: Path):
+    from pydantic import ValidationError as PydanticError
+
+    try:
+        return load(kind, path)
+    except FileNotFoundError as exc:
+        raise PipelineError(f"{path}: not found (run the previous stage first)") from exc
+    except PydanticError as exc:
+        raise PipelineError(f"{path}: not a {kind.__name__} file ({exc.error_count()} errors)") from exc
+
+
+def _source_url(pdf: Path) -> str | None:
+    """Return the URL recorded in the download manifest beside the PDF, if there is one."""
+    manifest = pdf.with_suffix(".manifest.json")
+    if not manifest.exists():
+        return None
+    return json.loads(manifest.read_text(encoding="utf-8")).get("url")
+
+
+def main() -> None:
+    cli(prog_name="python -m pipeline")

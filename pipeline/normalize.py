@@ -1,0 +1,123 @@
+"""Normalize stage: typed dates against the document's own date, joined company names, nulls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+
+from pipeline.errors import NormalizeError
+from pipeline.records import Disclosure, Document, Normalized, Repaired, RepairedRow
+
+logger = logging.getLogger(__name__)
+
+# The document's date as the cover prints it: `2023年５月 22日`, or in the Japanese era
+# calendar, `令和5年5月22日`. Matched after NFKC, so full-width digits read as digits.
+DOCUMENT_DATE = re.compile(r"(令和|平成)?\s*(\d{1,4}|元)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+ERA_START = {"令和": 2018, "平成": 1988}  # era year N is Gregorian START + N
+
+# A published date as the table prints it: `昨年12/27`, `1/13`, `2/3`, `2023/1/13`, `1月13日`.
+PUBLISHED = re.compile(
+    r"^(?P<prefix>昨年|前年|去年|本年|今年)?"
+    r"(?:(?P<year>\d{4})[/.\-年])?(?P<month>\d{1,2})[/.\-月](?P<day>\d{1,2})日?$"
+)
+LAST_YEAR = ("昨年", "前年", "去年")
+
+# A cell that holds only a dash is empty on purpose (`－` in the 補足 column).
+EMPTY_MARKERS = frozenset({"－", "-", "―", "‐", "—", "–", "ー"})
+
+
+def normalize(repaired: Repaired) -> Normalized:
+    """Given repaired rows, return typed disclosures and the document they came from."""
+    date = document_date(repaired.source, repaired.cover)
+    document = Document(
+        source=repaired.source,
+        sha256=repaired.sha256,
+        page_count=repaired.page_count,
+        date=date,
+        cover=repaired.cover,
+        pages=repaired.pages,
+    )
+    disclosures = []
+    company = None
+    for row in repaired.rows:
+        company = _company(row) or company
+        if company is None:
+            raise NormalizeError(f"{_where(repaired.source, row)}: no company name (事業者名)")
+        disclosures.append(_disclosure(repaired.source, row, company, date))
+    return Normalized(document=document, disclosures=tuple(disclosures))
+
+
+def document_date(source: str, cover: tuple[str, ...]) -> dt.date:
+    """Return the date printed on the cover (`2023年５月 22日` → 2023-05-22)."""
+    text = unicodedata.normalize("NFKC", "".join(cover))
+    match = DOCUMENT_DATE.search(text)
+    if match is None:
+        raise NormalizeError(f"{source}: page 1: no document date (年月日) on the cover")
+    era, year, month, day = match.groups()
+    year_number = 1 if year == "元" else int(year)
+    if era:
+        year_number += ERA_START[era]
+    try:
+        return dt.date(year_number, int(month), int(day))
+    except ValueError as exc:
+        raise NormalizeError(f"{source}: page 1: bad document date {match.group(0)!r}") from exc
+
+
+def published_date(raw: str, reference: dt.date) -> dt.date:
+    """Return the date of a published_raw value, its year inferred from the document's date.
+
+    `昨年12/27` is in the year before the document's; `1/13` is in the document's year unless
+    that would fall after the document's date, in which case it is the year before.
+    Raises ValueError quoting the value if it is not a date.
+    """
+    text = "".join(unicodedata.normalize("NFKC", raw).split())
+    match = PUBLISHED.match(text)
+    if match is None:
+        raise ValueError(f"not a date: {raw!r}")
+    month, day = int(match["month"]), int(match["day"])
+    if match["year"]:
+        return _valid_date(raw, int(match["year"]), month, day)
+    if match["prefix"] in LAST_YEAR:
+        return _valid_date(raw, reference.year - 1, month, day)
+    date = _valid_date(raw, reference.year, month, day)
+    if date > reference and match["prefix"] is None:
+        date = _valid_date(raw, reference.year - 1, month, day)
+    return date
+
+
+def _valid_date(raw: str, year: int, month: int, day: int) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError as exc:
+        raise ValueError(f"not a date: {raw!r} ({exc})") from exc
+
+
+def _company(row: RepairedRow) -> str:
+    """Join the company cell's lines: `関西電力` + `送配電` → `関西電力送配電`."""
+    return "".join(row.company_lines)
+
+
+def _disclosure(source: str, row: RepairedRow, company: str, reference: dt.date) -> Disclosure:
+    if not row.published_raw:
+        raise NormalizeError(f"{_where(source, row)}: no date (公表日)")
+    try:
+        published = published_date(row.published_raw, reference)
+    except ValueError as exc:
+        raise NormalizeError(f"{_where(source, row)}: 公表日 {exc}") from exc
+    return Disclosure(
+        page=row.page,
+        row=row.index + 1,
+        company=company,
+        published=published,
+        published_raw=row.published_raw,
+        location=row.location,
+        title=row.title,
+        url=row.url,
+        summary=None if row.summary in EMPTY_MARKERS or not row.summary else row.summary,
+    )
+
+
+def _where(source: str, row: RepairedRow) -> str:
+    return f"{source}: page {row.page}, row {row.index + 1}"

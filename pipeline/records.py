@@ -1,0 +1,155 @@
+"""Typed records that flow between the stages, each carrying its provenance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import TypeAdapter
+
+BBox = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points, origin top-left
+
+
+@dataclass(frozen=True)
+class Line:
+    """One text line rebuilt from the characters inside a cell."""
+
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float  # median font size of the line's characters
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The lines found inside one ruled cell of the table."""
+
+    page: int
+    column: str  # field name from data/headers.toml
+    bbox: BBox
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link annotation on a page."""
+
+    page: int
+    uri: str
+    bbox: BBox
+
+
+@dataclass(frozen=True)
+class ExtractedRow:
+    """One table row: its cells by field, spanning cells included."""
+
+    page: int
+    index: int  # 0-based row number within the page's table, header excluded
+    bbox: BBox
+    cells: dict[str, Cell]
+    links: tuple[Link, ...]  # link annotations that overlap the row's title cell
+
+
+@dataclass(frozen=True)
+class PageText:
+    """Text of a page that lies outside the table: the title above it, notes below it."""
+
+    page: int
+    above: tuple[str, ...]
+    below: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Everything the extract stage read from one PDF."""
+
+    source: str
+    sha256: str
+    page_count: int
+    cover: tuple[str, ...]  # text lines of page 1
+    pages: tuple[PageText, ...]
+    rows: tuple[ExtractedRow, ...]
+
+
+@dataclass(frozen=True)
+class RepairedRow:
+    """A row whose cells have been turned into clean text values."""
+
+    page: int
+    index: int
+    bbox: BBox
+    company_lines: tuple[str, ...]
+    published_raw: str
+    location: str
+    title: str
+    url: str
+    summary: str
+    link_uris: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Repaired:
+    """The repair stage's output: the document's text plus its repaired rows."""
+
+    source: str
+    sha256: str
+    page_count: int
+    cover: tuple[str, ...]
+    pages: tuple[PageText, ...]
+    rows: tuple[RepairedRow, ...]
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """One published disclosure: a finished, typed row of the output table."""
+
+    page: int
+    row: int
+    company: str
+    published: dt.date
+    published_raw: str
+    location: str
+    title: str
+    url: str
+    summary: str | None
+
+
+@dataclass(frozen=True)
+class Document:
+    """Facts about the source document, read from the PDF itself."""
+
+    source: str
+    sha256: str
+    page_count: int
+    date: dt.date
+    cover: tuple[str, ...]
+    pages: tuple[PageText, ...]
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """The normalize stage's output: the document and its finished rows."""
+
+    document: Document
+    disclosures: tuple[Disclosure, ...]
+
+
+T = TypeVar("T")
+
+
+def dump(record: object, path: Path) -> None:
+    """Write a record as indented JSON, through a temporary file."""
+    data = TypeAdapter(type(record)).dump_json(record, indent=1)
+    tmp = path.with_name(path.name + ".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def load(kind: type[T], path: Path) -> T:
+    """Read a record of the given kind back from JSON written by `dump`."""
+    return TypeAdapter(kind).validate_json(path.read_bytes())

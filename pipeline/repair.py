@@ -1,0 +1,140 @@
+"""Repair stage: turn each cell's extracted lines into clean text, undoing extraction artifacts."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+from pipeline.errors import RepairError
+from pipeline.records import Cell, Extraction, ExtractedRow, Line, Repaired, RepairedRow
+
+logger = logging.getLogger(__name__)
+
+# Where a title cell's URL begins: the title lines come first, the URL on the lines after.
+URL_START = re.compile(r"https?\s*:\s*/\s*/", re.IGNORECASE)
+
+# A 補足 line that starts one of these begins a new item and keeps its line break:
+# `a.営業システム…`, `①小売業務…`, `事案１お客さま…`, `※過去公表経緯…`, `（参考扱いとして…`.
+ITEM_START = re.compile(
+    r"""^(?:
+        [A-Za-zＡ-Ｚａ-ｚ][.．)）]            # a.  b)  ａ．
+      | [①-⑳㉑-㉟㊱-㊿]                     # ①
+      | [（(][0-9０-９]+[)）]               # （１）
+      | [0-9０-９]+[.．)）](?![0-9０-９])    # 1.  １）  (not 1.5)
+      | 事案\s*[0-9０-９]+                   # 事案１
+      | [※＊]                                # ※
+      | [（(]参考                            # （参考…
+    )""",
+    re.VERBOSE,
+)
+# A marker followed by one of these is a reference inside a sentence that happened to wrap
+# before it (`上記` + `①～③の事案`), not the start of an item.
+REFERENCE_FOLLOWS = re.compile(r"^(?:[①-⑳㉑-㉟㊱-㊿]|[A-Za-z][.．]?|事案\s*[0-9０-９]+)[～〜~、，及]")
+# A line that ends this many font sizes short of the cell's right text edge was ended on
+# purpose (`上記①及び、` before `②…`); a line wrapped by the cell width ends within one character.
+SHORT_LINE_EMS = 2.0
+
+_SPACES = re.compile(r"\s+")
+
+
+def repair(extraction: Extraction) -> Repaired:
+    """Given extracted rows, return rows whose cells are clean text values."""
+    rows = tuple(_repair_row(extraction.source, row) for row in extraction.rows)
+    return Repaired(
+        source=extraction.source,
+        sha256=extraction.sha256,
+        page_count=extraction.page_count,
+        cover=extraction.cover,
+        pages=extraction.pages,
+        rows=rows,
+    )
+
+
+def tidy(text: str) -> str:
+    """Return text with whitespace collapsed, and removed wherever it touches full-width text.
+
+    Extraction puts a space before a half-width run that follows Japanese text
+    (`付与した ID` → `付与したID`, `過去 1年分` → `過去1年分`); a space between two
+    half-width words (`Power Grid`) is kept.
+    """
+    words = _SPACES.split(text.strip())
+    out = words[0]
+    for word in words[1:]:
+        if _is_wide(out[-1]) or _is_wide(word[0]):
+            out += word
+        else:
+            out += " " + word
+    return out
+
+
+def repair_url(text: str) -> str:
+    """Return a URL that wrapped over lines with every whitespace character removed."""
+    return "".join(text.split())
+
+
+def join_lines(lines: list[Line], right_edge: float) -> str:
+    """Join a cell's lines: soft wraps with nothing, item starts and short lines with a newline."""
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        text = tidy(line.text)
+        if not text:
+            continue
+        if out and (_starts_item(text) or _is_short(lines[i - 1], right_edge)):
+            out.append("\n" + text)
+        else:
+            out.append(text)
+    return "".join(out)
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F", "A")
+
+
+def _starts_item(text: str) -> bool:
+    return bool(ITEM_START.match(text)) and not REFERENCE_FOLLOWS.match(text)
+
+
+def _is_short(line: Line, right_edge: float) -> bool:
+    return right_edge - line.x1 > SHORT_LINE_EMS * line.size
+
+
+def _right_edge(cell: Cell) -> float:
+    """Where the cell's text may reach: its right rule less the padding seen on the left."""
+    if not cell.lines:
+        return cell.bbox[2]
+    padding = min(line.x0 for line in cell.lines) - cell.bbox[0]
+    return cell.bbox[2] - padding
+
+
+def _repair_row(source: str, row: ExtractedRow) -> RepairedRow:
+    cells = row.cells
+    title, url = _split_title(source, row, cells["title_link"])
+    summary = cells["summary"]
+    return RepairedRow(
+        page=row.page,
+        index=row.index,
+        bbox=row.bbox,
+        company_lines=tuple(tidy(line.text) for line in cells["company"].lines),
+        published_raw=tidy("".join(line.text for line in cells["published"].lines)),
+        location=tidy("".join(line.text for line in cells["location"].lines)),
+        title=title,
+        url=url,
+        summary=join_lines(list(summary.lines), _right_edge(summary)),
+        link_uris=tuple(link.uri for link in row.links),
+    )
+
+
+def _split_title(source: str, row: ExtractedRow, cell: Cell) -> tuple[str, str]:
+    """Split a タイトル、リンク cell into its title and its URL (the lines from `http` on)."""
+    texts = [line.text for line in cell.lines]
+    for i, text in enumerate(texts):
+        match = URL_START.search(text)
+        if match:
+            title = tidy("".join(texts[:i]) + text[: match.start()])
+            url = repair_url(text[match.start() :] + "".join(texts[i + 1 :]))
+            return title, url
+    raise RepairError(
+        f"{source}: page {row.page}, row {row.index + 1}: no URL in the title cell "
+        f"({' / '.join(texts) or 'empty'})"
+    )
