@@ -52,7 +52,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         frame = pq.read_table(path).to_pandas()
     except (OSError, ValueError) as exc:
         raise CheckError(f"{path}: cannot read Parquet ({exc})") from exc
-    return frame.apply(lambda col: col.map(lambda v: "" if v is None or v is pd.NA else str(v)))
+    return frame.apply(lambda col: col.map(lambda v: "" if pd.isna(v) else str(v)))
 
 
 def _compare(name: str, expected: pd.DataFrame, got: pd.DataFrame) -> list[Difference]:

@@ -25,7 +25,7 @@ PUBLISHED = re.compile(
 LAST_YEAR = ("昨年", "前年", "去年")
 
 # A cell that holds only a dash is empty on purpose (`－` in the 補足 column).
-EMPTY_MARKERS = frozenset({"－", "-", "―", "‐", "—", "–", "ー"})
+EMPTY_MARKERS = frozenset({"－", "−", "-", "―", "‐", "—", "–", "ー"})
 
 
 def normalize(repaired: Repaired) -> Normalized:

@@ -31,9 +31,10 @@ ITEM_START = re.compile(
 # A marker followed by one of these is a reference inside a sentence that happened to wrap
 # before it (`上記` + `①～③の事案`), not the start of an item.
 REFERENCE_FOLLOWS = re.compile(r"^(?:[①-⑳㉑-㉟㊱-㊿]|[A-Za-z][.．]?|事案\s*[0-9０-９]+)[～〜~、，及]")
-# A line that ends this many font sizes short of the cell's right text edge was ended on
-# purpose (`上記①及び、` before `②…`); a line wrapped by the cell width ends within one character.
-SHORT_LINE_EMS = 2.0
+# A line that fills less than this share of the cell's text width was ended on purpose
+# (`上記①、②及び、` before `③東北電力…`); a line wrapped by the cell width comes close to the
+# edge, though hand-set wraps and proportional punctuation leave a few characters' slack.
+SHORT_LINE_FILL = 0.6
 
 _SPACES = re.compile(r"\s+")
 
@@ -76,11 +77,12 @@ def repair_url(text: str) -> str:
 def join_lines(lines: list[Line], right_edge: float) -> str:
     """Join a cell's lines: soft wraps with nothing, item starts and short lines with a newline."""
     out: list[str] = []
+    left_edge = min((line.x0 for line in lines), default=0.0)
     for i, line in enumerate(lines):
         text = tidy(line.text)
         if not text:
             continue
-        if out and (_starts_item(text) or _is_short(lines[i - 1], right_edge)):
+        if out and (_starts_item(text) or _is_short(lines[i - 1], left_edge, right_edge)):
             out.append("\n" + text)
         else:
             out.append(text)
@@ -95,8 +97,8 @@ def _starts_item(text: str) -> bool:
     return bool(ITEM_START.match(text)) and not REFERENCE_FOLLOWS.match(text)
 
 
-def _is_short(line: Line, right_edge: float) -> bool:
-    return right_edge - line.x1 > SHORT_LINE_EMS * line.size
+def _is_short(line: Line, left_edge: float, right_edge: float) -> bool:
+    return line.x1 - left_edge < SHORT_LINE_FILL * (right_edge - left_edge)
 
 
 def _right_edge(cell: Cell) -> float:

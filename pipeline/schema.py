@@ -42,3 +42,11 @@ def arrow_schema(columns: tuple[Column, ...], metadata: dict[str, str] | None = 
         for c in columns
     ]
     return pa.schema(fields, metadata=metadata)
+
+
+def markdown_table(columns: tuple[Column, ...]) -> str:
+    """Return the data dictionary of a table as a Markdown table (the README embeds it)."""
+    lines = ["| column | type | null | description |", "|---|---|---|---|"]
+    for c in columns:
+        lines.append(f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {c.description} |")
+    return "\n".join(lines)
