@@ -41,7 +41,8 @@ _SPACES = re.compile(r"\s+")
 
 def repair(extraction: Extraction) -> Repaired:
     """Given extracted rows, return rows whose cells are clean text values."""
-    rows = tuple(_repair_row(extraction.source, row) for row in extraction.rows)
+    edges = _summary_text_edges(extraction.rows)
+    rows = tuple(_repair_row(extraction.source, row, edges[row.page]) for row in extraction.rows)
     return Repaired(
         source=extraction.source,
         sha256=extraction.sha256,
@@ -101,15 +102,20 @@ def _is_short(line: Line, left_edge: float, right_edge: float) -> bool:
     return line.x1 - left_edge < SHORT_LINE_FILL * (right_edge - left_edge)
 
 
-def _right_edge(cell: Cell) -> float:
-    """Where the cell's text may reach: its right rule less the padding seen on the left."""
-    if not cell.lines:
-        return cell.bbox[2]
-    padding = min(line.x0 for line in cell.lines) - cell.bbox[0]
-    return cell.bbox[2] - padding
+def _summary_text_edges(rows: tuple[ExtractedRow, ...]) -> dict[int, float]:
+    """Return, per page, how far right the 補足 column's text reaches.
+
+    The text, not the rule, sets the edge a wrapped line comes close to: a column may be
+    much wider than its longest line.
+    """
+    edges: dict[int, float] = {}
+    for row in rows:
+        for line in row.cells["summary"].lines:
+            edges[row.page] = max(edges.get(row.page, line.x1), line.x1)
+    return {page: edges.get(page, 0.0) for page in {row.page for row in rows}}
 
 
-def _repair_row(source: str, row: ExtractedRow) -> RepairedRow:
+def _repair_row(source: str, row: ExtractedRow, summary_edge: float) -> RepairedRow:
     cells = row.cells
     title, url = _split_title(source, row, cells["title_link"])
     summary = cells["summary"]
@@ -122,7 +128,7 @@ def _repair_row(source: str, row: ExtractedRow) -> RepairedRow:
         location=tidy("".join(line.text for line in cells["location"].lines)),
         title=title,
         url=url,
-        summary=join_lines(list(summary.lines), _right_edge(summary)),
+        summary=join_lines(list(summary.lines), summary_edge),
         link_uris=tuple(link.uri for link in row.links),
     )
 
