@@ -20,7 +20,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pdfplumber
 import requests
-import urllib3.exceptions
+from requests.exceptions import ChunkedEncodingError
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from pipeline import __version__
 from pipeline.errors import DownloadError
@@ -42,7 +43,7 @@ PDF_MAGIC = b"%PDF-"
 PDF_EOF_MARKER = b"%%EOF"
 PDF_EOF_WINDOW = 1024
 SOURCE_TOML = Path(__file__).parent / "data" / "source.toml"
-USER_AGENT = f"meti-disclosures/{__version__} (+https://github.com/; python-requests)"
+USER_AGENT = f"meti-disclosures/{__version__} python-requests/{requests.__version__}"
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def load_source(path: Path = SOURCE_TOML) -> dict:
     replica = config.get("replica")
     return {
         "url": config["url"],
-        "allowed_hosts": list(config.get("allowed_hosts", [])) or None,
+        "allowed_hosts": config.get("allowed_hosts"),
         "replica": Path(replica) if replica else None,
     }
 
@@ -117,14 +118,19 @@ def download(
 ) -> Path:
     """Given the URL of a PDF, return dest holding a validated copy of it.
 
-    A copy already at dest with a matching manifest is returned without touching the
-    network unless force is set. When the server cannot be reached and a replica is
-    given, the replica is copied to dest instead, with a loud warning. allow_http is for
-    tests and local mirrors only. Raises DownloadError with a one-line message.
+    Beside dest, raw/x.manifest.json records url, final_url, sha256, size, fetched_at,
+    content_type, source ("network" or "replica") and the history of earlier versions.
+    A network copy matching its manifest is returned without touching the network unless
+    force is set; when a forced fetch brings a different document, the old one is kept as
+    x.<sha256[:12]>.pdf. When the server cannot be reached and a replica is given, the
+    replica is copied to dest instead, with a loud warning. allow_http is for tests and
+    local mirrors only. Raises DownloadError with a one-line message.
     """
+    _check_limits(url, timeout, retries, backoff, max_bytes, max_redirects)
     dest = Path(dest)
+    hosts = None if allowed_hosts is None else frozenset(h.lower() for h in allowed_hosts)
     options = _Options(
-        allowed_hosts=frozenset(h.lower() for h in allowed_hosts) if allowed_hosts else None,
+        allowed_hosts=hosts,
         allow_http=allow_http,
         timeout=timeout,
         max_bytes=max_bytes,
@@ -148,23 +154,37 @@ def download(
     return dest
 
 
+def _check_limits(
+    url: str, timeout: float, retries: int, backoff: float, max_bytes: int, max_redirects: int
+) -> None:
+    """Raise DownloadError quoting the first limit that makes no sense."""
+    checks = [
+        ("timeout", timeout, timeout > 0, "more than 0"),
+        ("retries", retries, retries >= 0, "0 or more"),
+        ("backoff", backoff, backoff >= 0, "0 or more"),
+        ("max_bytes", max_bytes, max_bytes > 0, "more than 0"),
+        ("max_redirects", max_redirects, max_redirects >= 0, "0 or more"),
+    ]
+    for name, value, ok, expected in checks:
+        if not ok:
+            raise DownloadError(f"{url}: {name} must be {expected}, not {value!r}")
+
+
 def _check_url(original: str, url: str, options: _Options) -> None:
-    """Given a URL about to be fetched, raise DownloadError unless its scheme and host are allowed."""
+    """Given a URL about to be fetched, raise DownloadError unless its scheme and host pass."""
+    prefix = original if url == original else f"{original}: redirect to {url}"
     parts = urlsplit(url)
     schemes = {"https", "http"} if options.allow_http else {"https"}
     if parts.scheme.lower() not in schemes:
-        what = "only https URLs are allowed" if url == original else f"redirect to {url}"
-        if url != original:
-            what += ": only https URLs are allowed"
-        raise DownloadError(f"{original}: {what}")
+        raise DownloadError(f"{prefix}: only https URLs are allowed")
     host = (parts.hostname or "").lower()
     if not host:
-        raise DownloadError(f"{original}: no host in URL {url}")
+        raise DownloadError(f"{prefix}: no host in the URL")
     if options.allowed_hosts is not None and host not in options.allowed_hosts:
-        allowed = ", ".join(sorted(options.allowed_hosts))
-        what = "host" if url == original else "redirect to disallowed host"
-        suffix = " is not allowed" if url == original else ""
-        raise DownloadError(f"{original}: {what} {host}{suffix} (allowed: {allowed})")
+        allowed = ", ".join(sorted(options.allowed_hosts)) or "none"
+        if url == original:
+            raise DownloadError(f"{original}: host {host} is not allowed (allowed: {allowed})")
+        raise DownloadError(f"{original}: redirect to disallowed host {host} (allowed: {allowed})")
 
 
 def _manifest_path(dest: Path) -> Path:
@@ -193,10 +213,18 @@ def _is_cached(url: str, dest: Path, manifest: dict | None) -> bool:
     if _sha256_of(dest) != manifest.get("sha256"):
         logger.warning("%s does not match its manifest; fetching it again", dest)
         return False
+    if not _is_pdf(url, dest):
+        logger.warning("cached %s is not a usable PDF; fetching it again", dest)
+        return False
+    return True
+
+
+def _is_pdf(url: str, path: Path) -> bool:
+    """Given a file, return whether it passes the checks a fresh download must pass."""
     try:
-        _validate_pdf(url, dest, "")
+        _validate_pdf(url, path, "")
     except DownloadError as exc:
-        logger.warning("cached %s is not usable (%s); fetching it again", dest, exc)
+        logger.info("%s: %s", path, exc)
         return False
     return True
 
@@ -208,17 +236,18 @@ def _fetch_with_retries(
     attempts = retries + 1
     with requests.Session() as session:
         session.headers["User-Agent"] = USER_AGENT
-        for attempt in range(1, attempts + 1):
+        attempt = 1
+        while True:
             logger.info("fetching %s (attempt %d of %d)", url, attempt, attempts)
             try:
                 return _fetch_once(session, url, directory, options)
             except _AttemptFailed as failure:
-                if not failure.retry or attempt == attempts:
+                if not failure.retry or attempt >= attempts:
                     raise _attempts_error(url, failure, attempt) from None
                 delay = backoff * 2 ** (attempt - 1)
                 logger.warning("%s: %s; retrying in %.1f s", url, failure.summary, delay)
-                time.sleep(delay)
-    raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+            time.sleep(delay)
+            attempt += 1
 
 
 def _attempts_error(url: str, failure: _AttemptFailed, attempts: int) -> DownloadError:
@@ -304,16 +333,19 @@ def _too_big(url: str, max_bytes: int, why: str) -> DownloadError:
 def _network_failure(exc: requests.RequestException, timeout: float) -> _AttemptFailed:
     """Given an error from requests, return a retryable failure describing it in a few words."""
     if isinstance(exc, requests.ConnectTimeout):
-        return _AttemptFailed("connection timed out", f"no answer in {timeout} s", retry=True,
-                              unreachable=True)  # fmt: skip
-    if isinstance(exc, requests.ReadTimeout) or _caused_by(exc, urllib3.exceptions.ReadTimeoutError):
+        detail = f"no answer in {timeout} s"
+        return _AttemptFailed("connection timed out", detail, retry=True, unreachable=True)
+    if isinstance(exc, requests.ReadTimeout) or _caused_by(exc, ReadTimeoutError):
         return _AttemptFailed("read timed out", f"no data for {timeout} s", retry=True)
     # NameResolutionError (DNS) is a NewConnectionError: no connection was ever made.
-    refused = _caused_by(exc, urllib3.exceptions.NewConnectionError)
+    refused = _caused_by(exc, NewConnectionError)
     if refused is not None:
         detail = str(refused.__cause__ or refused)
         return _AttemptFailed("connection failed", detail, retry=True, unreachable=True)
-    return _AttemptFailed("transfer failed", _innermost(exc), retry=True)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return _AttemptFailed("TLS failed", _innermost(exc), retry=False)
+    transient = (requests.ConnectionError, requests.Timeout, ChunkedEncodingError)
+    return _AttemptFailed("transfer failed", _innermost(exc), retry=isinstance(exc, transient))
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
@@ -383,6 +415,8 @@ def _install(url: str, dest: Path, fetched: _Fetched, manifest: dict | None) -> 
     if old_sha is not None and old_sha != fetched.sha256:
         if manifest is not None and manifest.get("source") == "replica":
             logger.info("replacing the replica copy at %s with the network copy", dest)
+        elif not _is_pdf(url, dest):
+            logger.warning("replacing %s, which is not a usable PDF", dest)
         else:
             history.append(_keep_previous(dest, old_sha, fetched.sha256, manifest))
     if old_sha == fetched.sha256:
@@ -404,7 +438,7 @@ def _install(url: str, dest: Path, fetched: _Fetched, manifest: dict | None) -> 
 
 
 def _keep_previous(dest: Path, old_sha: str, new_sha: str, manifest: dict | None) -> dict:
-    """Given a dest about to be replaced by a different document, move it aside; return its entry."""
+    """Given dest about to hold a different document, move it aside; return its history entry."""
     kept = dest.with_name(f"{dest.stem}.{old_sha[:12]}{dest.suffix}")
     _replace(dest, kept)
     logger.warning(
@@ -435,11 +469,12 @@ def _use_replica(
     _validate_pdf(str(replica), replica, "")
     reason = str(exc).removeprefix(f"{url}: ")
     warning = (
-        f"WARNING: network unreachable ({reason}); using the bundled REPLICA {replica} "
+        f"network unreachable ({reason}); using the bundled REPLICA {replica} "
         f"at {dest}, not the original document {url}"
     )
     logger.warning(warning)
-    print(warning, file=sys.stderr)
+    # Printed as well as logged, so that it shows even when logging is quiet or elsewhere.
+    print(f"WARNING: {warning}", file=sys.stderr)
     _copy_into_place(replica, dest)
     entry = {
         "url": url,
