@@ -245,7 +245,10 @@ def _fetch_with_retries(
                 if not failure.retry or attempt >= attempts:
                     raise _attempts_error(url, failure, attempt) from None
                 delay = backoff * 2 ** (attempt - 1)
-                logger.warning("%s: %s; retrying in %.1f s", url, failure.summary, delay)
+                reason = (
+                    f"{failure.summary} ({failure.detail})" if failure.detail else failure.summary
+                )
+                logger.warning("%s: %s; retrying in %.1f s", url, reason, delay)
             time.sleep(delay)
             attempt += 1
 
