@@ -76,10 +76,23 @@ def main() -> None:
         for _ in range(args.repeat):
             times["baseline"].append(_seconds(baseline, args.pdf, out))
             times["pipeline"].append(_seconds(pipeline_run, args.pdf, out))
-        peaks = {"baseline": _peak_bytes(baseline, args.pdf, out), "pipeline": _peak_bytes(pipeline_run, args.pdf, out)}
+        peaks = {
+            "baseline": _peak_bytes(baseline, args.pdf, out),
+            "pipeline": _peak_bytes(pipeline_run, args.pdf, out),
+        }
         commands = {
             "baseline": [sys.executable, "-c", BASELINE_CODE, str(args.pdf)],
-            "pipeline": [sys.executable, "-m", "pipeline", "-q", "run", "--pdf", str(args.pdf), "--out", tmp],
+            "pipeline": [
+                sys.executable,
+                "-m",
+                "pipeline",
+                "-q",
+                "run",
+                "--pdf",
+                str(args.pdf),
+                "--out",
+                tmp,
+            ],
         }
         wall: dict[str, list[float]] = {"baseline": [], "pipeline": []}
         for _ in range(max(3, args.repeat // 2)):
@@ -89,9 +102,14 @@ def main() -> None:
     cmd = {k: statistics.median(v) for k, v in wall.items()}
     print(f"PDF: {args.pdf} ({args.pdf.stat().st_size:,} bytes), median of {args.repeat} runs")
     print(f"{'':28}{'baseline':>12}{'pipeline':>12}{'ratio':>8}")
-    print(f"{'in-process time (s)':28}{med['baseline']:12.3f}{med['pipeline']:12.3f}{med['pipeline'] / med['baseline']:8.2f}")
-    print(f"{'whole command time (s)':28}{cmd['baseline']:12.3f}{cmd['pipeline']:12.3f}{cmd['pipeline'] / cmd['baseline']:8.2f}")
-    print(f"{'peak Python memory (MiB)':28}{peaks['baseline'] / 2**20:12.1f}{peaks['pipeline'] / 2**20:12.1f}{peaks['pipeline'] / peaks['baseline']:8.2f}")
+    mib = {k: v / 2**20 for k, v in peaks.items()}
+    for label, values, unit in (
+        ("in-process time (s)", med, ".3f"),
+        ("whole command time (s)", cmd, ".3f"),
+        ("peak Python memory (MiB)", mib, ".1f"),
+    ):
+        base, ours = values["baseline"], values["pipeline"]
+        print(f"{label:28}{base:12{unit}}{ours:12{unit}}{ours / base:8.2f}")
 
 
 if __name__ == "__main__":

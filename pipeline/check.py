@@ -26,14 +26,20 @@ class Difference:
     got: str
 
     def __str__(self) -> str:
-        return f"{self.file}: row {self.row}, {self.field}: expected {self.expected!r}, got {self.got!r}"
+        return (
+            f"{self.file}: row {self.row}, {self.field}: "
+            f"expected {self.expected!r}, got {self.got!r}"
+        )
 
 
 def check(out_dir: Path, golden: Path) -> list[Difference]:
     """Given an output directory and a golden CSV, return every difference (empty if none)."""
     expected = _read_csv(golden)
     differences = []
-    for name, frame in ((PARQUET_NAME, _read_parquet(out_dir / PARQUET_NAME)), (CSV_NAME, _read_csv(out_dir / CSV_NAME))):
+    for name, frame in (
+        (PARQUET_NAME, _read_parquet(out_dir / PARQUET_NAME)),
+        (CSV_NAME, _read_csv(out_dir / CSV_NAME)),
+    ):
         differences += _compare(name, expected, frame)
     logger.info("checked %s against %s: %d differences", out_dir, golden, len(differences))
     return differences

@@ -56,18 +56,29 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     """
     ctx.obj = {"debug": debug}
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 @cli.command()
 @click.option("--url", help="Where to fetch from (default: data/source.toml).")
-@click.option("--to", "dest", type=click.Path(path_type=Path), default=DEFAULT_PDF, show_default=True)
+@click.option(
+    "--to", "dest", type=click.Path(path_type=Path), default=DEFAULT_PDF, show_default=True
+)
 @click.option("--force", is_flag=True, help="Fetch again even if a good copy is cached.")
 @click.option("--max-bytes", type=int, help="Refuse a body larger than this.")
 @click.option("--timeout", type=float, help="Seconds per connect/read.")
-@click.option("--no-replica", is_flag=True, help="Fail instead of using the bundled replica offline.")
+@click.option(
+    "--no-replica", is_flag=True, help="Fail instead of using the bundled replica offline."
+)
 def download(
-    url: str | None, dest: Path, force: bool, max_bytes: int | None, timeout: float | None, no_replica: bool
+    url: str | None,
+    dest: Path,
+    force: bool,
+    max_bytes: int | None,
+    timeout: float | None,
+    no_replica: bool,
 ) -> None:
     """Fetch the PDF into raw/, with a manifest (URL, sha256, size, time).
 
@@ -75,7 +86,11 @@ def download(
     Example:
         python -m pipeline download --to raw/085_03_02.pdf --force
     """
-    click.echo(_download(url, dest, force=force, max_bytes=max_bytes, timeout=timeout, replica=not no_replica))
+    click.echo(
+        _download(
+            url, dest, force=force, max_bytes=max_bytes, timeout=timeout, replica=not no_replica
+        )
+    )
 
 
 @cli.command()
@@ -125,7 +140,9 @@ def normalize(src: Path, out: Path) -> None:
 
 @cli.command()
 @click.option("--in", "src", type=click.Path(path_type=Path), default=NORMALIZED, show_default=True)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True)
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True
+)
 def write(src: Path, out_dir: Path) -> None:
     """Write DIR/disclosures.parquet and DIR/disclosures.csv.
 
@@ -140,8 +157,12 @@ def write(src: Path, out_dir: Path) -> None:
 
 
 @cli.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True)
-@click.option("--golden", type=click.Path(path_type=Path), default=DEFAULT_GOLDEN, show_default=True)
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True
+)
+@click.option(
+    "--golden", type=click.Path(path_type=Path), default=DEFAULT_GOLDEN, show_default=True
+)
 def check(out_dir: Path, golden: Path) -> None:
     """Compare DIR's outputs with a golden CSV; list every difference and exit 1 if any.
 
@@ -161,9 +182,15 @@ def check(out_dir: Path, golden: Path) -> None:
 
 
 @cli.command()
-@click.option("--pdf", type=click.Path(path_type=Path), help="Any PDF of this layout (default: download).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True)
-@click.option("--golden", type=click.Path(path_type=Path), help="Also check the outputs against this CSV.")
+@click.option(
+    "--pdf", type=click.Path(path_type=Path), help="Any PDF of this layout (default: download)."
+)
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True
+)
+@click.option(
+    "--golden", type=click.Path(path_type=Path), help="Also check the outputs against this CSV."
+)
 @click.pass_context
 def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None) -> None:
     """Run every stage on a PDF and write DIR/disclosures.parquet and .csv.
@@ -180,7 +207,9 @@ def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None
     from pipeline.write import write as run_write
 
     if pdf is None:
-        pdf = Path(_download(None, DEFAULT_PDF, force=False, max_bytes=None, timeout=None, replica=True))
+        pdf = Path(
+            _download(None, DEFAULT_PDF, force=False, max_bytes=None, timeout=None, replica=True)
+        )
     normalized = run_normalize(run_repair(run_extract(pdf)))
     run_write(normalized, out_dir, source_url=_source_url(pdf))
     if golden is not None:
@@ -188,7 +217,13 @@ def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None
 
 
 def _download(
-    url: str | None, dest: Path, *, force: bool, max_bytes: int | None, timeout: float | None, replica: bool
+    url: str | None,
+    dest: Path,
+    *,
+    force: bool,
+    max_bytes: int | None,
+    timeout: float | None,
+    replica: bool,
 ) -> Path:
     from pipeline import download as dl
 
@@ -199,7 +234,7 @@ def _download(
         dest,
         force=force,
         allowed_hosts=source["allowed_hosts"],
-        replica=Path(source["replica"]) if replica else None,
+        replica=source["replica"] if replica else None,
         **{k: v for k, v in options.items() if v is not None},
     )
 
@@ -212,7 +247,9 @@ def _load(kind: type, path: Path):
     except FileNotFoundError as exc:
         raise PipelineError(f"{path}: not found (run the previous stage first)") from exc
     except PydanticError as exc:
-        raise PipelineError(f"{path}: not a {kind.__name__} file ({exc.error_count()} errors)") from exc
+        raise PipelineError(
+            f"{path}: not a {kind.__name__} file ({exc.error_count()} errors)"
+        ) from exc
 
 
 def _source_url(pdf: Path) -> str | None:

@@ -1,4 +1,4 @@
-"""Extract stage: find the ruled table on each page and rebuild every cell's lines from its chars."""
+"""Extract stage: find the ruled table on each page, rebuild each cell's lines from its chars."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 from pdfplumber.utils.text import chars_to_textmap
 
 from pipeline.errors import ExtractError
-from pipeline.records import BBox, Cell, Extraction, ExtractedRow, Line, Link, PageText
+from pipeline.records import BBox, Cell, ExtractedRow, Extraction, Line, Link, PageText
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,9 @@ def extract(pdf_path: Path) -> Extraction:
             try:
                 page_rows, page_text, layout = _read_page(pdf_path, page, columns_by_header, layout)
             except PSException as exc:
-                raise ExtractError(f"{pdf_path}: page {page.page_number}: unreadable ({exc})") from exc
+                raise ExtractError(
+                    f"{pdf_path}: page {page.page_number}: unreadable ({exc})"
+                ) from exc
             finally:
                 page.close()
             if page.page_number == 1 and not page_rows:
@@ -256,11 +258,22 @@ def _rows(
             )
             x0 = min(c.bbox[0] for c in cells if c.column == field)
             x1 = max(c.bbox[2] for c in cells if c.column == field)
-            by_field[field] = cell or Cell(page=page, column=field, bbox=(x0, top, x1, bottom), lines=())
-        bbox = (min(c.bbox[0] for c in by_field.values()), top, max(c.bbox[2] for c in by_field.values()), bottom)
+            by_field[field] = cell or Cell(
+                page=page, column=field, bbox=(x0, top, x1, bottom), lines=()
+            )
+        bbox = (
+            min(c.bbox[0] for c in by_field.values()),
+            top,
+            max(c.bbox[2] for c in by_field.values()),
+            bottom,
+        )
         title = by_field.get("title_link")
-        row_links = tuple(link for link in links if title is not None and _overlaps(link.bbox, title.bbox))
-        rows.append(ExtractedRow(page=page, index=index, bbox=bbox, cells=by_field, links=row_links))
+        row_links = tuple(
+            link for link in links if title is not None and _overlaps(link.bbox, title.bbox)
+        )
+        rows.append(
+            ExtractedRow(page=page, index=index, bbox=bbox, cells=by_field, links=row_links)
+        )
     return rows
 
 
@@ -270,7 +283,7 @@ def _bands(cells: list[Cell]) -> list[tuple[float, float]]:
     for y in sorted({y for c in cells for y in (c.bbox[1], c.bbox[3])}):
         if not edges or y - edges[-1] > EDGE_TOLERANCE:
             edges.append(y)
-    return list(zip(edges, edges[1:]))
+    return list(zip(edges, edges[1:], strict=False))
 
 
 def _overlaps(a: BBox, b: BBox) -> bool:

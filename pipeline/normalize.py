@@ -115,8 +115,16 @@ def _disclosure(source: str, row: RepairedRow, company: str, reference: dt.date)
         location=row.location,
         title=row.title,
         url=row.url,
+        url_confirmed=_url_confirmed(row),
         summary=None if row.summary in EMPTY_MARKERS or not row.summary else row.summary,
     )
+
+
+def _url_confirmed(row: RepairedRow) -> bool | None:
+    """Whether a link annotation over the title cell points to the printed URL."""
+    if not row.link_uris:
+        return None
+    return any("".join(uri.split()) == row.url for uri in row.link_uris)
 
 
 def _where(source: str, row: RepairedRow) -> str:

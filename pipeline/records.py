@@ -115,6 +115,7 @@ class Disclosure:
     location: str
     title: str
     url: str
+    url_confirmed: bool | None  # the PDF's link annotation agrees (None: no annotation)
     summary: str | None
 
 

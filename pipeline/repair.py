@@ -7,7 +7,7 @@ import re
 import unicodedata
 
 from pipeline.errors import RepairError
-from pipeline.records import Cell, Extraction, ExtractedRow, Line, Repaired, RepairedRow
+from pipeline.records import Cell, ExtractedRow, Extraction, Line, Repaired, RepairedRow
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,9 @@ ITEM_START = re.compile(
 )
 # A marker followed by one of these is a reference inside a sentence that happened to wrap
 # before it (`上記` + `①～③の事案`), not the start of an item.
-REFERENCE_FOLLOWS = re.compile(r"^(?:[①-⑳㉑-㉟㊱-㊿]|[A-Za-z][.．]?|事案\s*[0-9０-９]+)[～〜~、，及]")
+REFERENCE_FOLLOWS = re.compile(
+    r"^(?:[①-⑳㉑-㉟㊱-㊿]|[A-Za-z][.．]?|事案\s*[0-9０-９]+)[～〜~、，及]"
+)
 # A line that fills less than this share of the cell's text width was ended on purpose
 # (`上記①、②及び、` before `③東北電力…`); a line wrapped by the cell width comes close to the
 # edge, though hand-set wraps and proportional punctuation leave a few characters' slack.

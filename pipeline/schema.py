@@ -21,11 +21,19 @@ DISCLOSURES: tuple[Column, ...] = (
     Column("page", pa.int16(), False, "1-based page of the PDF the row is printed on."),
     Column("row", pa.int16(), False, "1-based position of the row in that page's table."),
     Column("company", pa.string(), False, "事業者名: the company, as printed (lines joined)."),
-    Column("published", pa.date32(), False, "公表日: publication date, year from the document's date."),
+    Column(
+        "published", pa.date32(), False, "公表日: publication date, year from the document's date."
+    ),
     Column("published_raw", pa.string(), False, "公表日 as printed, e.g. 昨年12/27 or 1/13."),
     Column("location", pa.string(), False, "掲載箇所: where on the company's site it was posted."),
     Column("title", pa.string(), False, "タイトル: the title of the release."),
     Column("url", pa.string(), False, "リンク: the release's URL, wraps and stray spaces removed."),
+    Column(
+        "url_confirmed",
+        pa.bool_(),
+        True,
+        "True if the PDF's own link over the title points to url; null where it has no link.",
+    ),
     Column(
         "summary",
         pa.string(),
@@ -48,5 +56,7 @@ def markdown_table(columns: tuple[Column, ...]) -> str:
     """Return the data dictionary of a table as a Markdown table (the README embeds it)."""
     lines = ["| column | type | null | description |", "|---|---|---|---|"]
     for c in columns:
-        lines.append(f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {c.description} |")
+        lines.append(
+            f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {c.description} |"
+        )
     return "\n".join(lines)

@@ -12,23 +12,60 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import __version__
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, ValidationError
 from pipeline.records import Normalized
 from pipeline.schema import DISCLOSURES, arrow_schema
+from pipeline.validate import Finding, validate
 
 logger = logging.getLogger(__name__)
 
 PARQUET_NAME = "disclosures.parquet"
 CSV_NAME = "disclosures.csv"
+VALIDATION_NAME = "validation.json"
+# Where a failed validation's findings go, so that the last good validation.json survives.
+FAILED_VALIDATION_NAME = "validation.failed.json"
 # Excel in Japan reads a CSV without a BOM as Shift_JIS; the BOM makes it read UTF-8.
 CSV_ENCODING = "utf-8-sig"
 
 
 def write(normalized: Normalized, out_dir: Path, *, source_url: str | None = None) -> list[Path]:
-    """Given the finished table, write out_dir/disclosures.parquet and .csv; return their paths."""
+    """Given the finished table, validate it, then write its files into out_dir.
+
+    Writes disclosures.parquet, disclosures.csv and validation.json, all or none. If
+    validation finds errors, nothing is replaced: the findings go to validation.failed.json
+    and ValidationError names the first.
+    """
+    findings = validate(normalized)
+    report = _report(normalized, findings)
+    errors = [f for f in findings if f.level == "error"]
+    if errors:
+        failed = replace_all(out_dir, {FAILED_VALIDATION_NAME: report})[0]
+        raise ValidationError(
+            f"{normalized.document.source}: {len(errors)} validation errors, first: {errors[0]}"
+            f" (all in {failed})"
+        )
     table = _table(normalized, source_url)
-    files = {PARQUET_NAME: _parquet_bytes(table), CSV_NAME: _csv_bytes(table)}
+    files = {
+        PARQUET_NAME: _parquet_bytes(table),
+        CSV_NAME: _csv_bytes(table),
+        VALIDATION_NAME: report,
+    }
+    (out_dir / FAILED_VALIDATION_NAME).unlink(missing_ok=True)
     return replace_all(out_dir, files)
+
+
+def _report(normalized: Normalized, findings: tuple[Finding, ...]) -> bytes:
+    document = normalized.document
+    report = {
+        "source": document.source,
+        "sha256": document.sha256,
+        "document_date": document.date.isoformat(),
+        "rows": len(normalized.disclosures),
+        "passed": not any(f.level == "error" for f in findings),
+        "errors": [dataclasses.asdict(f) for f in findings if f.level == "error"],
+        "warnings": [dataclasses.asdict(f) for f in findings if f.level == "warning"],
+    }
+    return (json.dumps(report, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
 def file_metadata(normalized: Normalized, source_url: str | None) -> dict[str, str]:
@@ -68,7 +105,9 @@ def replace_all(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
 
 def _table(normalized: Normalized, source_url: str | None) -> pa.Table:
     metadata = file_metadata(normalized, source_url)
-    metadata["columns"] = json.dumps({c.name: c.description for c in DISCLOSURES}, ensure_ascii=False)
+    metadata["columns"] = json.dumps(
+        {c.name: c.description for c in DISCLOSURES}, ensure_ascii=False
+    )
     schema = arrow_schema(DISCLOSURES, metadata)
     rows = [dataclasses.asdict(d) for d in normalized.disclosures]
     return pa.Table.from_pylist(rows, schema=schema)

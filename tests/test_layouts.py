@@ -89,8 +89,10 @@ def _rewrapped_by_width(spec):
             cells = row["cells"]
             cells["掲載箇所"] = {"text": "".join(cells["掲載箇所"])}
             summary = cells["補足（主な掲載内容・事案）"]
-            if isinstance(summary, list) and len(summary) > 1 and not any(
-                line[:1] in "※①②③④⑤⑥⑦⑧abcdefg事（上" for line in summary[1:]
+            if (
+                isinstance(summary, list)
+                and len(summary) > 1
+                and not any(line[:1] in "※①②③④⑤⑥⑦⑧abcdefg事（上" for line in summary[1:])
             ):
                 cells["補足（主な掲載内容・事案）"] = {"text": "".join(summary)}
 

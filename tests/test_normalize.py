@@ -37,7 +37,10 @@ def test_published_date_rejects_non_dates_quoting_them(raw):
 @pytest.mark.parametrize(
     ("cover", "expected"),
     [
-        (("第85回制度設計 専門会合", "事務局提出資料", "2023年５月 22日資料３－２"), dt.date(2023, 5, 22)),
+        (
+            ("第85回制度設計 専門会合", "事務局提出資料", "2023年５月 22日資料３－２"),
+            dt.date(2023, 5, 22),
+        ),
         (("令和５年１月１５日",), dt.date(2023, 1, 15)),
         (("令和元年5月7日",), dt.date(2019, 5, 7)),
     ],

@@ -4,14 +4,20 @@ import pytest
 
 from pipeline.errors import RepairError
 from pipeline.records import Cell, ExtractedRow, Line
-from pipeline.repair import join_lines, repair_url, tidy, _split_title
+from pipeline.repair import _split_title, join_lines, repair_url, tidy
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("一般送配電事業者の社員等に付与した ID・パスワード", "一般送配電事業者の社員等に付与したID・パスワード"),
-        ("る過去 1年分のアクセスログの調査結果、原因およ", "る過去1年分のアクセスログの調査結果、原因およ"),
+        (
+            "一般送配電事業者の社員等に付与した ID・パスワード",
+            "一般送配電事業者の社員等に付与したID・パスワード",
+        ),
+        (
+            "る過去 1年分のアクセスログの調査結果、原因およ",
+            "る過去1年分のアクセスログの調査結果、原因およ",
+        ),
         ("ク（以下、 NW）用設定端末を使用できる状況", "ク（以下、NW）用設定端末を使用できる状況"),
         ("③東北電力 NWにおける NW側システムの ID、", "③東北電力NWにおけるNW側システムのID、"),
         ("上記公表済みの事案 a～gを再掲", "上記公表済みの事案a～gを再掲"),

@@ -1,0 +1,164 @@
+"""Validate stage: check the finished table against the declared schema and the data rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow as pyarrow
+
+from pipeline.records import Normalized
+from pipeline.schema import DISCLOSURES, Column
+
+logger = logging.getLogger(__name__)
+
+# A disclosure listed in the document was published before it, and not long before:
+# the cases it covers are a year old at most. Outside this window a date is misread.
+DATE_WINDOW_BEFORE = dt.timedelta(days=2 * 366)
+
+# How each declared Arrow type is checked in pandas.
+_PANDAS_TYPES = {
+    pyarrow.int16(): "int16",
+    pyarrow.string(): str,
+    pyarrow.date32(): "datetime64[ns]",
+    pyarrow.bool_(): "boolean",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken rule: an error stops the run, a warning is reported and the run goes on."""
+
+    level: str  # "error" or "warning"
+    check: str
+    page: int | None
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"page {self.page}, row {self.row}, " if self.page is not None else ""
+        return f"{where}{self.column or 'table'}: {self.message} ({self.value!r})"
+
+
+def validate(normalized: Normalized) -> tuple[Finding, ...]:
+    """Given the finished table, return every finding, errors and warnings, all together."""
+    frame = pd.DataFrame([dataclasses.asdict(d) for d in normalized.disclosures])
+    if frame.empty:
+        return (Finding("error", "rows", None, None, None, "0", "the table has no rows"),)
+    frame["published"] = pd.to_datetime(frame["published"])
+    schema = _schema(normalized.document.date, normalized.document.page_count)
+    findings: list[Finding] = []
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        findings += _schema_findings(exc.failure_cases, frame)
+    findings += _warnings(frame)
+    for finding in findings:
+        log = logger.error if finding.level == "error" else logger.warning
+        log("%s: %s", normalized.document.source, finding)
+    return tuple(findings)
+
+
+def is_http_url(value: object) -> bool:
+    """True for an absolute http(s) URL with a host and no whitespace."""
+    if not isinstance(value, str) or any(ch.isspace() for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and "." in parts.hostname
+
+
+def _schema(document_date: dt.date, page_count: int) -> pa.DataFrameSchema:
+    """Build the pandera schema from the declared columns plus the data rules."""
+    rules = {
+        "page": [pa.Check.in_range(1, page_count, error="page outside the PDF")],
+        "published": [
+            pa.Check.in_range(
+                pd.Timestamp(document_date - DATE_WINDOW_BEFORE),
+                pd.Timestamp(document_date),
+                error=f"date outside the window before the document's date {document_date}",
+            )
+        ],
+        "url": [pa.Check(is_http_url, element_wise=True, error="not an http(s) URL with a host")],
+    }
+    return pa.DataFrameSchema(
+        {c.name: _column(c, rules.get(c.name, [])) for c in DISCLOSURES},
+        strict=True,
+        ordered=True,
+    )
+
+
+def _column(column: Column, checks: list[pa.Check]) -> pa.Column:
+    if not column.nullable and column.type == pyarrow.string():
+        checks = [*checks, pa.Check.str_length(min_value=1, error="empty")]
+    return pa.Column(_PANDAS_TYPES[column.type], checks, nullable=column.nullable, coerce=True)
+
+
+def _schema_findings(cases: pd.DataFrame, frame: pd.DataFrame) -> list[Finding]:
+    findings = []
+    for case in cases.itertuples(index=False):
+        index = case.index
+        located = index is not None and not pd.isna(index) and int(index) in frame.index
+        row = frame.loc[int(index)] if located else None
+        findings.append(
+            Finding(
+                level="error",
+                check=str(case.check),
+                page=int(row["page"]) if row is not None else None,
+                row=int(row["row"]) if row is not None else None,
+                column=case.column,
+                value=None if pd.isna(case.failure_case) else str(case.failure_case),
+                message=_message(str(case.check)),
+            )
+        )
+    return findings
+
+
+def _message(check: str) -> str:
+    if check == "not_nullable":
+        return "missing"
+    if check.startswith("str_length"):
+        return "empty"
+    return check
+
+
+def _warnings(frame: pd.DataFrame) -> list[Finding]:
+    """Rules that do not stop the run: a link annotation that disagrees, a repeated URL."""
+    findings = []
+    for record in frame.itertuples(index=False):
+        if record.url_confirmed is False:
+            findings.append(
+                Finding(
+                    "warning",
+                    "link_annotation",
+                    record.page,
+                    record.row,
+                    "url",
+                    record.url,
+                    "the PDF's link annotation over this title points elsewhere",
+                )
+            )
+    repeated = [url for url, n in Counter(frame["url"]).items() if n > 1]
+    for record in frame[frame["url"].isin(repeated)].itertuples(index=False):
+        findings.append(
+            Finding(
+                "warning",
+                "repeated_url",
+                record.page,
+                record.row,
+                "url",
+                record.url,
+                "the same URL is listed on more than one row",
+            )
+        )
+    return findings
