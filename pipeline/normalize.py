@@ -7,6 +7,7 @@ import logging
 import re
 import unicodedata
 
+from pipeline.companies import companies
 from pipeline.errors import NormalizeError
 from pipeline.records import Disclosure, Document, Normalized, Repaired, RepairedRow
 
@@ -106,10 +107,14 @@ def _disclosure(source: str, row: RepairedRow, company: str, reference: dt.date)
         published = published_date(row.published_raw, reference)
     except ValueError as exc:
         raise NormalizeError(f"{_where(source, row)}: 公表日 {exc}") from exc
+    known = companies().get(company)
     return Disclosure(
         page=row.page,
         row=row.index + 1,
         company=company,
+        company_legal_name=known.legal_name if known else None,
+        company_role=known.role if known else None,
+        company_group=known.group if known else None,
         published=published,
         published_raw=row.published_raw,
         location=row.location,

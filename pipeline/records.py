@@ -110,6 +110,9 @@ class Disclosure:
     page: int
     row: int
     company: str
+    company_legal_name: str | None
+    company_role: str | None
+    company_group: str | None
     published: dt.date
     published_raw: str
     location: str

@@ -22,6 +22,21 @@ DISCLOSURES: tuple[Column, ...] = (
     Column("row", pa.int16(), False, "1-based position of the row in that page's table."),
     Column("company", pa.string(), False, "事業者名: the company, as printed (lines joined)."),
     Column(
+        "company_legal_name",
+        pa.string(),
+        True,
+        "The company's legal name, from data/companies.csv; null if the table does not know it.",
+    ),
+    Column(
+        "company_role",
+        pa.string(),
+        True,
+        "一般送配電事業者 (grid operator), 小売電気事業者 (retailer) or その他; null if unknown.",
+    ),
+    Column(
+        "company_group", pa.string(), True, "The group the company belongs to; null if unknown."
+    ),
+    Column(
         "published", pa.date32(), False, "公表日: publication date, year from the document's date."
     ),
     Column("published_raw", pa.string(), False, "公表日 as printed, e.g. 昨年12/27 or 1/13."),
@@ -39,6 +54,31 @@ DISCLOSURES: tuple[Column, ...] = (
         pa.string(),
         True,
         "補足: main contents and cases; one list item per line; null where the cell is －.",
+    ),
+)
+
+
+INCIDENTS: tuple[Column, ...] = (
+    Column("company", pa.string(), False, "The company that enumerates the incident (事案)."),
+    Column("label", pa.string(), False, "The incident's label as printed: ①, a, 事案１."),
+    Column("ordinal", pa.int16(), False, "The label's position in its series: ①, a, 事案１ → 1."),
+    Column("text", pa.string(), False, "What the incident is, as the first describing item says."),
+    Column("first_page", pa.int16(), False, "page of the disclosure that first describes it."),
+    Column("first_row", pa.int16(), False, "row of the disclosure that first describes it."),
+    Column("first_published", pa.date32(), False, "published date of that disclosure."),
+)
+
+DISCLOSURE_INCIDENTS: tuple[Column, ...] = (
+    Column("page", pa.int16(), False, "page of the disclosure (with row, its key)."),
+    Column("row", pa.int16(), False, "row of the disclosure."),
+    Column("company", pa.string(), False, "The company; labels are scoped per company."),
+    Column("label", pa.string(), False, "The incident's label as printed."),
+    Column("ordinal", pa.int16(), False, "The label's position in its series."),
+    Column(
+        "kind",
+        pa.string(),
+        False,
+        "describes: the disclosure's 補足 lists the item; refers: it only refers back to it.",
     ),
 )
 

@@ -13,6 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pyarrow
 
+from pipeline.companies import companies
 from pipeline.records import Normalized
 from pipeline.schema import DISCLOSURES, Column
 
@@ -146,6 +147,36 @@ def _warnings(frame: pd.DataFrame) -> list[Finding]:
                     "url",
                     record.url,
                     "the PDF's link annotation over this title points elsewhere",
+                )
+            )
+    known = companies()
+    for name in dict.fromkeys(frame["company"]):
+        if name not in known:
+            findings.append(
+                Finding(
+                    "warning",
+                    "unknown_company",
+                    None,
+                    None,
+                    "company",
+                    name,
+                    "not in data/companies.csv: legal name, role and group left null",
+                )
+            )
+    for record in frame.itertuples(index=False):
+        company = known.get(record.company)
+        host = urlsplit(record.url).hostname if is_http_url(record.url) else None
+        if company and host and not company.owns(host):
+            findings.append(
+                Finding(
+                    "warning",
+                    "url_host",
+                    record.page,
+                    record.row,
+                    "url",
+                    record.url,
+                    f"host {host} is not one of {record.company}'s domains "
+                    f"({', '.join(company.domains)}): is the row under the right company?",
                 )
             )
     repeated = [url for url, n in Counter(frame["url"]).items() if n > 1]
