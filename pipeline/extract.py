@@ -37,7 +37,7 @@ def extract(pdf_path: Path) -> Extraction:
     data = _read_bytes(pdf_path)
     pages: list[PageText] = []
     rows: list[ExtractedRow] = []
-    cover: tuple[str, ...] = ()
+    cover: tuple[Line, ...] = ()
     with _open(pdf_path) as pdf:
         page_count = len(pdf.pages)
         layout: dict[str, tuple[float, float]] | None = None
@@ -116,7 +116,7 @@ def _read_page(
     chars = page.dedupe_chars().chars
     found = _find_table(pdf_path, page, chars, columns_by_header, layout)
     if found is None:
-        return [], PageText(page=number, above=_lines_text(chars), below=()), layout
+        return [], PageText(page=number, above=_lines(chars), below=()), layout
     table_bbox, columns, data_cells = found
     cells_chars = _bucket_chars(chars, [bbox for bbox, _ in data_cells])
     cells = [
@@ -127,8 +127,8 @@ def _read_page(
     top, bottom = table_bbox[1], table_bbox[3]
     page_text = PageText(
         page=number,
-        above=_lines_text([c for c in chars if c["bottom"] <= top + EDGE_TOLERANCE]),
-        below=_lines_text([c for c in chars if c["top"] >= bottom - EDGE_TOLERANCE]),
+        above=_lines([c for c in chars if c["bottom"] <= top + EDGE_TOLERANCE]),
+        below=_lines([c for c in chars if c["top"] >= bottom - EDGE_TOLERANCE]),
     )
     return rows, page_text, columns
 
@@ -227,10 +227,6 @@ def _lines(chars: list[dict]) -> tuple[Line, ...]:
         for found in textmap.extract_text_lines(strip=True, return_chars=True)
         if found["text"]
     )
-
-
-def _lines_text(chars: list[dict]) -> tuple[str, ...]:
-    return tuple(line.text for line in _lines(chars))
 
 
 def _links(page: pdfplumber.page.Page) -> list[Link]:

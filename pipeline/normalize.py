@@ -31,7 +31,9 @@ EMPTY_MARKERS = frozenset({"－", "−", "-", "―", "‐", "—", "–", "ー"}
 
 def normalize(repaired: Repaired) -> Normalized:
     """Given repaired rows, return typed disclosures and the document they came from."""
-    date = document_date(repaired.source, repaired.cover)
+    # A document without a cover page may print its date above the first table instead.
+    lines = repaired.cover or tuple(line for page in repaired.pages for line in page.above)
+    date = document_date(repaired.source, tuple(line.text for line in lines))
     document = Document(
         source=repaired.source,
         sha256=repaired.sha256,
@@ -51,7 +53,7 @@ def normalize(repaired: Repaired) -> Normalized:
 
 
 def document_date(source: str, cover: tuple[str, ...]) -> dt.date:
-    """Return the date printed on the cover (`2023年５月 22日` → 2023-05-22)."""
+    """Given the cover's text lines, return its date (`2023年５月 22日` → 2023-05-22)."""
     text = unicodedata.normalize("NFKC", "".join(cover))
     match = DOCUMENT_DATE.search(text)
     if match is None:

@@ -59,8 +59,8 @@ class PageText:
     """Text of a page that lies outside the table: the title above it, notes below it."""
 
     page: int
-    above: tuple[str, ...]
-    below: tuple[str, ...]
+    above: tuple[Line, ...]
+    below: tuple[Line, ...]
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class Extraction:
     source: str
     sha256: str
     page_count: int
-    cover: tuple[str, ...]  # text lines of page 1
+    cover: tuple[Line, ...]  # text lines of page 1
     pages: tuple[PageText, ...]
     rows: tuple[ExtractedRow, ...]
 
@@ -98,7 +98,7 @@ class Repaired:
     source: str
     sha256: str
     page_count: int
-    cover: tuple[str, ...]
+    cover: tuple[Line, ...]
     pages: tuple[PageText, ...]
     rows: tuple[RepairedRow, ...]
 
@@ -130,7 +130,7 @@ class Document:
     sha256: str
     page_count: int
     date: dt.date
-    cover: tuple[str, ...]
+    cover: tuple[Line, ...]
     pages: tuple[PageText, ...]
 
 
