@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PDF := raw/085_03_02.pdf
 REPLICA := tests/fixtures/085_03_02.replica.pdf
 VARIANT := tests/fixtures/variant_a.pdf
-GOLDEN := tests/fixtures/golden/disclosures.csv
+GOLDEN := tests/fixtures/golden/085_03_02
 OUT := output
 
 .DEFAULT_GOAL := help

@@ -1,4 +1,4 @@
-"""Check stage: compare the written outputs with a hand-checked golden CSV, as decoded tables."""
+"""Check stage: compare the written outputs with hand-checked golden CSVs, as decoded tables."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline.errors import CheckError
-from pipeline.write import CSV_ENCODING, CSV_NAME, PARQUET_NAME
+from pipeline.write import CSV_ENCODING
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +33,22 @@ class Difference:
 
 
 def check(out_dir: Path, golden: Path) -> list[Difference]:
-    """Given an output directory and a golden CSV, return every difference (empty if none)."""
-    expected = _read_csv(golden)
+    """Given an output directory and golden CSVs, return every difference (empty if none).
+
+    golden is a directory of NAME.csv files or one such file; each is compared with
+    out_dir/NAME.parquet and out_dir/NAME.csv.
+    """
+    goldens = sorted(golden.glob("*.csv")) if golden.is_dir() else [golden]
+    if not goldens:
+        raise CheckError(f"{golden}: no golden CSV files")
     differences = []
-    for name, frame in (
-        (PARQUET_NAME, _read_parquet(out_dir / PARQUET_NAME)),
-        (CSV_NAME, _read_csv(out_dir / CSV_NAME)),
-    ):
-        differences += _compare(name, expected, frame)
+    for path in goldens:
+        expected = _read_csv(path)
+        name = path.stem
+        differences += _compare(
+            f"{name}.parquet", expected, _read_parquet(out_dir / f"{name}.parquet")
+        )
+        differences += _compare(f"{name}.csv", expected, _read_csv(out_dir / f"{name}.csv"))
     logger.info("checked %s against %s: %d differences", out_dir, golden, len(differences))
     return differences
 

@@ -15,7 +15,7 @@ from pipeline.records import Extraction, Normalized, Repaired, dump, load
 logger = logging.getLogger(__name__)
 
 DEFAULT_PDF = Path("raw/085_03_02.pdf")
-DEFAULT_GOLDEN = Path("tests/fixtures/golden/disclosures.csv")
+DEFAULT_GOLDEN = Path("tests/fixtures/golden/085_03_02")
 BUILD = Path("build")
 EXTRACTED = BUILD / "extracted.json"
 REPAIRED = BUILD / "repaired.json"
@@ -164,11 +164,11 @@ def write(src: Path, out_dir: Path) -> None:
     "--golden", type=click.Path(path_type=Path), default=DEFAULT_GOLDEN, show_default=True
 )
 def check(out_dir: Path, golden: Path) -> None:
-    """Compare DIR's outputs with a golden CSV; list every difference and exit 1 if any.
+    """Compare DIR's outputs with golden CSVs; list every difference and exit 1 if any.
 
     \b
     Example:
-        python -m pipeline check --out output --golden tests/fixtures/golden/disclosures.csv
+        python -m pipeline check --out output --golden tests/fixtures/golden/085_03_02
     """
     from pipeline.check import check as run_check
     from pipeline.errors import CheckError
@@ -189,7 +189,9 @@ def check(out_dir: Path, golden: Path) -> None:
     "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True
 )
 @click.option(
-    "--golden", type=click.Path(path_type=Path), help="Also check the outputs against this CSV."
+    "--golden",
+    type=click.Path(path_type=Path),
+    help="Also check the outputs against these golden CSVs (a directory or one file).",
 )
 @click.pass_context
 def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None) -> None:

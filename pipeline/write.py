@@ -1,4 +1,4 @@
-"""Write stage: the finished table as Parquet and CSV, replaced together or not at all."""
+"""Write stage: validate, then write every output table and document.json, all or nothing."""
 
 from __future__ import annotations
 
@@ -12,31 +12,33 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import __version__
+from pipeline.document import describe
 from pipeline.errors import PipelineError, ValidationError
+from pipeline.incidents import incidents
 from pipeline.records import Normalized
-from pipeline.schema import DISCLOSURES, arrow_schema
+from pipeline.schema import DISCLOSURE_INCIDENTS, DISCLOSURES, INCIDENTS, Column, arrow_schema
 from pipeline.validate import Finding, validate
 
 logger = logging.getLogger(__name__)
 
-PARQUET_NAME = "disclosures.parquet"
-CSV_NAME = "disclosures.csv"
+# Excel in Japan reads a CSV without a BOM as Shift_JIS; the BOM makes it read UTF-8.
+CSV_ENCODING = "utf-8-sig"
+DOCUMENT_NAME = "document.json"
 VALIDATION_NAME = "validation.json"
 # Where a failed validation's findings go, so that the last good validation.json survives.
 FAILED_VALIDATION_NAME = "validation.failed.json"
-# Excel in Japan reads a CSV without a BOM as Shift_JIS; the BOM makes it read UTF-8.
-CSV_ENCODING = "utf-8-sig"
 
 
 def write(normalized: Normalized, out_dir: Path, *, source_url: str | None = None) -> list[Path]:
-    """Given the finished table, validate it, then write its files into out_dir.
+    """Given the finished table, validate it, then write every output into out_dir.
 
-    Writes disclosures.parquet, disclosures.csv and validation.json, all or none. If
-    validation finds errors, nothing is replaced: the findings go to validation.failed.json
-    and ValidationError names the first.
+    Writes disclosures, incidents and disclosure_incidents (each .parquet and .csv),
+    document.json and validation.json, all or none. If validation finds errors nothing is
+    replaced: the findings go to validation.failed.json and ValidationError names the first.
     """
-    findings = validate(normalized)
-    report = _report(normalized, findings)
+    found, mentions, incident_findings = incidents(normalized.disclosures)
+    findings = validate(normalized) + incident_findings
+    report = _json_bytes(_report(normalized, findings))
     errors = [f for f in findings if f.level == "error"]
     if errors:
         failed = replace_all(out_dir, {FAILED_VALIDATION_NAME: report})[0]
@@ -44,40 +46,29 @@ def write(normalized: Normalized, out_dir: Path, *, source_url: str | None = Non
             f"{normalized.document.source}: {len(errors)} validation errors, first: {errors[0]}"
             f" (all in {failed})"
         )
-    table = _table(normalized, source_url)
-    files = {
-        PARQUET_NAME: _parquet_bytes(table),
-        CSV_NAME: _csv_bytes(table),
-        VALIDATION_NAME: report,
-    }
+    document = describe(normalized.document, source_url)
+    metadata = file_metadata(document)
+    files = {DOCUMENT_NAME: _json_bytes(document), VALIDATION_NAME: report}
+    for name, columns, records in (
+        ("disclosures", DISCLOSURES, normalized.disclosures),
+        ("incidents", INCIDENTS, found),
+        ("disclosure_incidents", DISCLOSURE_INCIDENTS, mentions),
+    ):
+        table = _table(columns, records, metadata)
+        files[f"{name}.parquet"] = _parquet_bytes(table)
+        files[f"{name}.csv"] = _csv_bytes(table)
     (out_dir / FAILED_VALIDATION_NAME).unlink(missing_ok=True)
     return replace_all(out_dir, files)
 
 
-def _report(normalized: Normalized, findings: tuple[Finding, ...]) -> bytes:
-    document = normalized.document
-    report = {
-        "source": document.source,
-        "sha256": document.sha256,
-        "document_date": document.date.isoformat(),
-        "rows": len(normalized.disclosures),
-        "passed": not any(f.level == "error" for f in findings),
-        "errors": [dataclasses.asdict(f) for f in findings if f.level == "error"],
-        "warnings": [dataclasses.asdict(f) for f in findings if f.level == "warning"],
-    }
-    return (json.dumps(report, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-
-
-def file_metadata(normalized: Normalized, source_url: str | None) -> dict[str, str]:
-    """Return the provenance stored in every output file's metadata."""
-    document = normalized.document
+def file_metadata(document: dict) -> dict[str, str]:
+    """Return the provenance stored in every Parquet file's metadata."""
     return {
-        "source_url": source_url or "",
-        "source_file": Path(document.source).name,
-        "source_sha256": document.sha256,
-        "source_pages": str(document.page_count),
-        "document_date": document.date.isoformat(),
+        "source_url": document["source_url"] or "",
+        "source_sha256": document["sha256"],
+        "document_date": document["date"],
         "pipeline_version": __version__,
+        "document": json.dumps(document, ensure_ascii=False),
     }
 
 
@@ -86,9 +77,9 @@ def replace_all(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
 
     A failure while writing leaves the previous outputs untouched.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
     staged = []
     try:
+        out_dir.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
             tmp = out_dir / f".{name}.tmp"
             tmp.write_bytes(data)
@@ -103,13 +94,26 @@ def replace_all(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
     return [final for _, final in staged]
 
 
-def _table(normalized: Normalized, source_url: str | None) -> pa.Table:
-    metadata = file_metadata(normalized, source_url)
-    metadata["columns"] = json.dumps(
-        {c.name: c.description for c in DISCLOSURES}, ensure_ascii=False
-    )
-    schema = arrow_schema(DISCLOSURES, metadata)
-    rows = [dataclasses.asdict(d) for d in normalized.disclosures]
+def _report(normalized: Normalized, findings: tuple[Finding, ...]) -> dict:
+    document = normalized.document
+    return {
+        "source": document.source,
+        "sha256": document.sha256,
+        "document_date": document.date.isoformat(),
+        "rows": len(normalized.disclosures),
+        "passed": not any(f.level == "error" for f in findings),
+        "errors": [dataclasses.asdict(f) for f in findings if f.level == "error"],
+        "warnings": [dataclasses.asdict(f) for f in findings if f.level == "warning"],
+    }
+
+
+def _json_bytes(data: dict) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _table(columns: tuple[Column, ...], records, metadata: dict[str, str]) -> pa.Table:
+    schema = arrow_schema(columns, metadata)
+    rows = [{c.name: getattr(r, c.name) for c in columns} for r in records]
     return pa.Table.from_pylist(rows, schema=schema)
 
 
@@ -120,6 +124,6 @@ def _parquet_bytes(table: pa.Table) -> bytes:
 
 
 def _csv_bytes(table: pa.Table) -> bytes:
-    frame = table.to_pandas(types_mapper=None)
+    frame = table.to_pandas()
     text = frame.to_csv(index=False, lineterminator="\r\n", date_format="%Y-%m-%d")
     return text.encode(CSV_ENCODING)

@@ -21,7 +21,7 @@ from pipeline.cli import cli
 FIXTURES = Path(__file__).parent / "fixtures"
 REPLICA = FIXTURES / "085_03_02.replica.pdf"
 REPLICA_SPEC = FIXTURES / "replica_085_03_02.json"
-GOLDEN = FIXTURES / "golden" / "disclosures.csv"
+GOLDEN = FIXTURES / "golden" / "085_03_02"
 
 
 def _builder():
@@ -57,7 +57,7 @@ def test_replica_gives_the_golden_rows(tmp_path):
 
 
 def test_variant_gives_its_own_golden_rows(tmp_path):
-    result = _run(FIXTURES / "variant_a.pdf", tmp_path, FIXTURES / "golden" / "variant_a.csv")
+    result = _run(FIXTURES / "variant_a.pdf", tmp_path, FIXTURES / "golden" / "variant_a")
     assert result.exit_code == 0, result.output
 
 
@@ -129,13 +129,14 @@ def test_company_block_split_over_a_page_break(tmp_path):
 
     # The same hand-checked rows: the moved two now print on page 3, as rows 1-2, and
     # page 3's own rows come after them.
-    expected = _read_golden(GOLDEN)
+    expected = _read_golden(GOLDEN / "disclosures.csv")
     for row in expected:
         if row["page"] == "2" and row["company"] == "関西電力" and int(row["row"]) >= 9:
             row["page"], row["row"] = "3", str(int(row["row"]) - 8)
         elif row["page"] == "3":
             row["row"] = str(int(row["row"]) + 2)
-    golden = tmp_path / "golden.csv"
+    golden = tmp_path / "golden" / "disclosures.csv"
+    golden.parent.mkdir()
     _write_golden(expected, golden)
 
     result = _run(pdf, tmp_path / "out", golden)
