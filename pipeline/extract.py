@@ -29,12 +29,19 @@ EDGE_TOLERANCE = 2.0
 # A table needs at least this many header cells that we recognise before we call it ours;
 # fewer means an unrelated box (the cover's 「資料３－２」 frame, say).
 MIN_RECOGNISED_HEADERS = 2
+# A PDF starts with `%PDF-`; readers allow some junk before it, within the first kilobyte.
+# An HTML error page or a text file saved as .pdf does not.
+PDF_MAGIC = b"%PDF-"
+PDF_MAGIC_WINDOW = 1024
+# How many of the first bytes of a file that is not a PDF the error quotes.
+QUOTED_BYTES = 24
 
 
 def extract(pdf_path: Path) -> Extraction:
     """Given a PDF of the disclosures table, return its rows with every cell's lines."""
     columns_by_header = _load_headers()
     data = _read_bytes(pdf_path)
+    _check_is_pdf(pdf_path, data)
     pages: list[PageText] = []
     rows: list[ExtractedRow] = []
     cover: tuple[Line, ...] = ()
@@ -54,6 +61,8 @@ def extract(pdf_path: Path) -> Extraction:
                 cover = page_text.above
             pages.append(page_text)
             rows.extend(page_rows)
+    if not rows and layout is not None:
+        raise ExtractError(f"{pdf_path}: the table has its header but no rows on any page")
     if not rows:
         wanted = " | ".join(names[0] for names in _header_names().values())
         raise ExtractError(f"{pdf_path}: no table with the header {wanted} found on any page")
@@ -90,16 +99,27 @@ def _read_bytes(pdf_path: Path) -> bytes:
         raise ExtractError(f"{pdf_path}: cannot read ({exc.strerror})") from exc
 
 
+def _check_is_pdf(pdf_path: Path, data: bytes) -> None:
+    """Raise ExtractError quoting the file's first bytes unless they start a PDF."""
+    if not data:
+        raise ExtractError(f"{pdf_path}: not a PDF (the file is empty)")
+    if PDF_MAGIC not in data[:PDF_MAGIC_WINDOW]:
+        raise ExtractError(f"{pdf_path}: not a PDF (it begins {data[:QUOTED_BYTES]!r})")
+
+
 def _open(pdf_path: Path) -> pdfplumber.PDF:
     """Open the PDF, turning pdfminer's many failure modes into one ExtractError."""
     try:
         return pdfplumber.open(pdf_path)
     except PdfminerException as exc:
         cause = exc.args[0] if exc.args else exc
-        if isinstance(cause, PDFPasswordIncorrect | PDFEncryptionError):
-            raise ExtractError(f"{pdf_path}: the PDF is encrypted") from exc
+        # A PDF encrypted with an empty user password opens without one and is read as usual.
+        if isinstance(cause, PDFPasswordIncorrect):
+            raise ExtractError(f"{pdf_path}: the PDF is encrypted and needs a password") from exc
+        if isinstance(cause, PDFEncryptionError):
+            raise ExtractError(f"{pdf_path}: the PDF is encrypted ({cause})") from exc
         if isinstance(cause, PDFSyntaxError):
-            raise ExtractError(f"{pdf_path}: not a PDF ({cause})") from exc
+            raise ExtractError(f"{pdf_path}: truncated or damaged PDF ({cause})") from exc
         raise ExtractError(f"{pdf_path}: cannot open the PDF ({cause})") from exc
     except (PSException, ValueError, TypeError, KeyError) as exc:
         raise ExtractError(f"{pdf_path}: cannot open the PDF ({exc})") from exc

@@ -118,11 +118,21 @@ def _schema_findings(cases: pd.DataFrame, frame: pd.DataFrame) -> list[Finding]:
                 page=int(row["page"]) if row is not None else None,
                 row=int(row["row"]) if row is not None else None,
                 column=case.column,
-                value=None if pd.isna(case.failure_case) else str(case.failure_case),
+                value=_value(case.failure_case),
                 message=_message(str(case.check)),
             )
         )
-    return findings
+    # pandera reports column by column; the first error shown should be the first in the PDF.
+    return sorted(findings, key=lambda f: (f.page or 0, f.row or 0))
+
+
+def _value(value: object) -> str | None:
+    """Return a failing value as the user would write it: a date without its midnight."""
+    if pd.isna(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return str(value)
 
 
 def _message(check: str) -> str:
