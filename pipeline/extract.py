@@ -133,7 +133,7 @@ def _read_page(
 ) -> tuple[list[ExtractedRow], PageText, dict[str, tuple[float, float]] | None]:
     """Given a page, return its table rows, the text around the table, and the column layout."""
     number = page.page_number
-    chars = page.dedupe_chars().chars
+    chars = _unique_chars(page)
     found = _find_table(pdf_path, page, chars, columns_by_header, layout)
     if found is None:
         return [], PageText(page=number, above=_lines(chars), below=()), layout
@@ -151,6 +151,16 @@ def _read_page(
         below=_lines([c for c in chars if c["top"] >= bottom - EDGE_TOLERANCE]),
     )
     return rows, page_text, columns
+
+
+def _unique_chars(page: pdfplumber.page.Page) -> list[dict]:
+    """Return the page's chars, without the copies some writers overprint to fake bold.
+
+    pdfplumber's dedupe is costly, so it runs only when a char repeats at the same spot.
+    """
+    chars = page.chars
+    seen = {(c["text"], round(c["x0"], 1), round(c["top"], 1)) for c in chars}
+    return chars if len(seen) == len(chars) else page.dedupe_chars().chars
 
 
 def _find_table(
