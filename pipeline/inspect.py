@@ -1,0 +1,164 @@
+"""Inspect: draw what the extract stage sees on one page over the page's own image."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pdfplumber
+from pdfplumber.display import PageImage
+from PIL import ImageFont
+
+from pipeline import extract
+from pipeline.errors import PipelineError
+from pipeline.records import BBox, ExtractedRow
+
+logger = logging.getLogger(__name__)
+
+# 144 dpi: twice the PDF's 72 points per inch, enough to read the document's small print.
+DEFAULT_RESOLUTION = 144
+# RGBA colours: every cell pdfplumber found, the header cells and data cells extract assigned
+# to a field, the row bands it cut, and the characters' centres (optional).
+CLEAR = (0, 0, 0, 0)
+TABLE_CELL_STROKE = (120, 120, 120, 255)
+HEADER_FILL = (255, 150, 0, 90)
+DATA_FILL = (0, 120, 255, 40)
+ROW_STROKE = (220, 0, 60, 255)
+CHAR_IN_CELL = (0, 150, 0, 255)
+CHAR_OUTSIDE = (230, 0, 230, 255)
+HEADER_LABEL = (150, 60, 0, 255)
+DATA_LABEL = (0, 70, 170, 255)
+# Labels are this many points high, so they keep their size relative to the page.
+LABEL_POINTS = 6.5
+CHAR_DOT_POINTS = 0.9
+
+
+def inspect_page(
+    pdf: Path,
+    page_number: int,
+    out: Path,
+    *,
+    resolution: int = DEFAULT_RESOLUTION,
+    char_centres: bool = False,
+) -> Path:
+    """Given a PDF and a 1-based page, write a PNG of the page with extract's view drawn on it.
+
+    Grey outlines: every cell pdfplumber's table finder found. Orange: the header cells
+    extract recognised, labelled with their field. Blue: the data cells it read, labelled
+    with the field they were assigned to. Red: the row bands, labelled with the row number
+    the output gives them. With char_centres, a dot at each character's centre: green inside
+    a data cell, magenta outside every one.
+    """
+    with extract._open(pdf) as document:
+        count = len(document.pages)
+        if not 1 <= page_number <= count:
+            raise PipelineError(
+                f"{pdf}: page {page_number} is out of range (the PDF has {count} pages)"
+            )
+        page = document.pages[page_number - 1]
+        rows, columns = _page_rows(pdf, document.pages[:page_number])
+        tables = page.find_tables(extract.TABLE_SETTINGS)
+        found = [tuple(cell) for table in tables for cell in table.cells]
+        header = _header_cells(rows, found, columns)
+        data = _data_cells(rows, found)
+        image = page.to_image(resolution=resolution)
+        image.draw_rects(found, fill=CLEAR, stroke=TABLE_CELL_STROKE, stroke_width=1)
+        image.draw_rects(list(header), fill=HEADER_FILL, stroke=CLEAR, stroke_width=0)
+        image.draw_rects(list(data), fill=DATA_FILL, stroke=CLEAR, stroke_width=0)
+        image.draw_rects([row.bbox for row in rows], fill=CLEAR, stroke=ROW_STROKE, stroke_width=2)
+        if char_centres:
+            _draw_chars(image, extract._unique_chars(page), list(data))
+        _draw_labels(image, rows, header, data)
+        _save(image, out)
+    logger.info("%s: page %d: %d rows drawn into %s", pdf, page_number, len(rows), out)
+    return out
+
+
+def _page_rows(
+    pdf: Path, pages: list[pdfplumber.page.Page]
+) -> tuple[list[ExtractedRow], dict[str, tuple[float, float]]]:
+    """Given the pages up to the one wanted, return its rows and columns as extract reads them.
+
+    The earlier pages are read too: a continuation page that does not repeat the header
+    takes its columns from the page before it.
+    """
+    headers = extract._load_headers()
+    layout: dict[str, tuple[float, float]] | None = None
+    rows: list[ExtractedRow] = []
+    for page in pages:
+        rows, _, layout = extract._read_page(pdf, page, headers, layout)
+    return rows, layout or {}
+
+
+def _header_cells(
+    rows: list[ExtractedRow], found: list[BBox], columns: dict[str, tuple[float, float]]
+) -> dict[BBox, str]:
+    """Given a page's rows and table cells, return {header cell: field} for the cells above them."""
+    if not rows:
+        return {}
+    first_top = min(row.bbox[1] for row in rows)
+    table_x0 = min(row.bbox[0] for row in rows)
+    table_x1 = max(row.bbox[2] for row in rows)
+    header = {}
+    for cell in found:
+        inside = cell[0] >= table_x0 - extract.EDGE_TOLERANCE and cell[2] <= table_x1 + 1
+        if inside and cell[3] <= first_top + extract.EDGE_TOLERANCE:
+            field = extract._column_of(cell, columns)
+            if field is not None:
+                header[cell] = field
+    return header
+
+
+def _data_cells(rows: list[ExtractedRow], found: list[BBox]) -> dict[BBox, str]:
+    """Given a page's rows and table cells, return {data cell: field} for the ruled cells read.
+
+    A row also holds a blank stand-in for a column no ruled cell covers; those are left out.
+    """
+    ruled = set(found)
+    return {
+        cell.bbox: field
+        for row in rows
+        for field, cell in row.cells.items()
+        if tuple(cell.bbox) in ruled
+    }
+
+
+def _draw_chars(image: PageImage, chars: list[dict], cells: list[BBox]) -> None:
+    """Dot each character's centre: green if extract reads it into a cell, magenta if not."""
+    read = {id(char) for bucket in extract._bucket_chars(chars, cells) for char in bucket}
+    for char in chars:
+        colour = CHAR_IN_CELL if id(char) in read else CHAR_OUTSIDE
+        image.draw_circle(char, radius=CHAR_DOT_POINTS, fill=colour, stroke=colour)
+
+
+def _draw_labels(
+    image: PageImage, rows: list[ExtractedRow], header: dict[BBox, str], data: dict[BBox, str]
+) -> None:
+    """Write each row's number left of its band, and the field each cell was assigned to."""
+    font = ImageFont.load_default(size=LABEL_POINTS * image.scale)
+    for row in rows:
+        x, y = image._reproject((row.bbox[0], row.bbox[1]))
+        image.draw.text(
+            (x - 3, y + 2), f"r{row.index + 1}", fill=ROW_STROKE, font=font, anchor="ra"
+        )
+    # Header labels go above the table, where they cover nothing; data labels in the
+    # bottom-right corner, which the document's top-aligned text leaves free.
+    for bbox, field in header.items():
+        x, y = image._reproject((bbox[2], bbox[1]))
+        image.draw.text((x - 3, y - 2), field, fill=HEADER_LABEL, font=font, anchor="rd")
+    for bbox, field in data.items():
+        x, y = image._reproject((bbox[2], bbox[3]))
+        image.draw.text((x - 3, y - 2), field, fill=DATA_LABEL, font=font, anchor="rd")
+
+
+def _save(image: PageImage, out: Path) -> None:
+    """Write the PNG through a temporary file, so a failure leaves no half-written image."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        image.save(tmp, format="PNG")
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise PipelineError(f"{out}: cannot write the image ({exc})") from exc
+    os.replace(tmp, out)
