@@ -182,6 +182,20 @@ def check(out_dir: Path, golden: Path) -> None:
 
 
 @cli.command()
+def schema() -> None:
+    """Print the data dictionary of every output table, as Markdown.
+
+    \b
+    Example:
+        python -m pipeline schema > docs/schema.md
+    """
+    from pipeline.schema import TABLES, markdown_table
+
+    for name, columns in TABLES.items():
+        click.echo(f"<!-- schema:{name} -->\n{markdown_table(columns)}\n<!-- /schema:{name} -->\n")
+
+
+@cli.command()
 @click.option(
     "--pdf", type=click.Path(path_type=Path), help="Any PDF of this layout (default: download)."
 )
@@ -195,7 +209,7 @@ def check(out_dir: Path, golden: Path) -> None:
 )
 @click.pass_context
 def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None) -> None:
-    """Run every stage on a PDF and write DIR/disclosures.parquet and .csv.
+    """Run every stage on a PDF and write every output table into DIR.
 
     Nothing in DIR is replaced unless every stage succeeds.
 

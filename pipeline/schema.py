@@ -83,6 +83,14 @@ DISCLOSURE_INCIDENTS: tuple[Column, ...] = (
 )
 
 
+# Every output table, by file name.
+TABLES: dict[str, tuple[Column, ...]] = {
+    "disclosures": DISCLOSURES,
+    "incidents": INCIDENTS,
+    "disclosure_incidents": DISCLOSURE_INCIDENTS,
+}
+
+
 def arrow_schema(columns: tuple[Column, ...], metadata: dict[str, str] | None = None) -> pa.Schema:
     """Return the Arrow schema of a table, each field carrying its description."""
     fields = [
