@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -84,10 +85,14 @@ def published_date(raw: str, reference: dt.date) -> dt.date:
         return _valid_date(raw, int(match["year"]), month, day)
     if match["prefix"] in LAST_YEAR:
         return _valid_date(raw, reference.year - 1, month, day)
-    date = _valid_date(raw, reference.year, month, day)
-    if date > reference and match["prefix"] is None:
-        date = _valid_date(raw, reference.year - 1, month, day)
-    return date
+    if match["prefix"] is not None:
+        return _valid_date(raw, reference.year, month, day)
+    # The latest such day on or before the document's date; `2/29` in a document of
+    # January 2025 is 2024's, as 2025 has none.
+    with contextlib.suppress(ValueError):
+        if (date := dt.date(reference.year, month, day)) <= reference:
+            return date
+    return _valid_date(raw, reference.year - 1, month, day)
 
 
 def _valid_date(raw: str, year: int, month: int, day: int) -> dt.date:
