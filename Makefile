@@ -13,7 +13,7 @@ GOLDEN := tests/fixtures/golden/085_03_02
 OUT := output
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format replica bench clean download
+.PHONY: help install run test lint format replica bench clean download report
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_/.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -64,10 +64,17 @@ $(REPLICA): tests/fixtures/build_replica.py tests/fixtures/replica_085_03_02.jso
 $(VARIANT): tests/fixtures/build_replica.py tests/fixtures/variant_a.json | $(STAMP)
 	$(PY) tests/fixtures/build_replica.py tests/fixtures/variant_a.json $@
 
+# The report reads the incidents tables too; they are written together with
+# disclosures.parquet, so that file stands for all of them.
+$(OUT)/timeline.png $(OUT)/report.html &: $(OUT)/disclosures.parquet pipeline/report.py
+	$(PY) -m pipeline report --out $(OUT)
+
+report: $(OUT)/report.html ## Write output/timeline.png and output/report.html
+
 replica: $(REPLICA) $(VARIANT) ## Rebuild the bundled replica PDFs from their specs
 
 bench: $(STAMP) ## Time `run` against a bare pdfplumber pass over the same PDF
 	$(PY) bench/bench.py $(REPLICA)
 
 clean: ## Remove build/ and output/ (raw/ is kept)
-	rm -rf build $(OUT)/*.parquet $(OUT)/*.csv $(OUT)/*.json
+	rm -rf build $(OUT)/*.parquet $(OUT)/*.csv $(OUT)/*.json $(OUT)/*.png $(OUT)/*.html

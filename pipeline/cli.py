@@ -232,6 +232,43 @@ def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None
         ctx.invoke(check, out_dir=out_dir, golden=golden)
 
 
+@cli.command("inspect")
+@click.option("--page", "page_number", type=int, required=True, help="1-based page to draw.")
+@click.option("--pdf", type=click.Path(path_type=Path), default=DEFAULT_PDF, show_default=True)
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="PNG to write [default: build/page-N.png]."
+)
+@click.option("--chars", is_flag=True, help="Also dot the centre of every character.")
+def inspect_command(page_number: int, pdf: Path, out: Path | None, chars: bool) -> None:
+    """Draw on one page the table cells, header, row bands and columns extract finds there.
+
+    \b
+    Example:
+        python -m pipeline inspect --page 2 --pdf tests/fixtures/085_03_02.replica.pdf
+    """
+    from pipeline.inspect import inspect_page
+
+    out = out or BUILD / f"page-{page_number}.png"
+    click.echo(inspect_page(pdf, page_number, out, char_centres=chars))
+
+
+@cli.command()
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True
+)
+def report(out_dir: Path) -> None:
+    """Write DIR/timeline.png and DIR/report.html from the tables in DIR.
+
+    \b
+    Example:
+        python -m pipeline report --out output
+    """
+    from pipeline.report import report as run_report
+
+    for path in run_report(out_dir):
+        click.echo(path)
+
+
 def _download(
     url: str | None,
     dest: Path,
