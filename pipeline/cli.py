@@ -153,7 +153,7 @@ def write(src: Path, out_dir: Path) -> None:
     from pipeline.write import write as run_write
 
     normalized = _load(Normalized, src)
-    run_write(normalized, out_dir, source_url=_source_url(Path(normalized.document.source)))
+    run_write(normalized, out_dir, **_source(Path(normalized.document.source)))
 
 
 @cli.command()
@@ -227,7 +227,7 @@ def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None
             _download(None, DEFAULT_PDF, force=False, max_bytes=None, timeout=None, replica=True)
         )
     normalized = run_normalize(run_repair(run_extract(pdf)))
-    run_write(normalized, out_dir, source_url=_source_url(pdf))
+    run_write(normalized, out_dir, **_source(pdf))
     if golden is not None:
         ctx.invoke(check, out_dir=out_dir, golden=golden)
 
@@ -305,12 +305,13 @@ def _load(kind: type, path: Path):
         ) from exc
 
 
-def _source_url(pdf: Path) -> str | None:
-    """Return the URL recorded in the download manifest beside the PDF, if there is one."""
+def _source(pdf: Path) -> dict[str, str | None]:
+    """Return where the PDF came from, as the download manifest beside it records."""
     manifest = pdf.with_suffix(".manifest.json")
     if not manifest.exists():
-        return None
-    return json.loads(manifest.read_text(encoding="utf-8")).get("url")
+        return {"source_url": None, "source_kind": "local file"}
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    return {"source_url": data.get("url"), "source_kind": data.get("source", "network")}
 
 
 def main() -> None:

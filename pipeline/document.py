@@ -18,7 +18,7 @@ SCOPE_FOLLOWING = "以下同様"
 PAGE_NUMBER = re.compile(r"^[0-9０-９]+$")
 
 
-def describe(document: Document, source_url: str | None) -> dict:
+def describe(document: Document, source_url: str | None, source_kind: str | None = None) -> dict:
     """Given the document, return the facts document.json holds, all read from the PDF."""
     cover = " ".join(line.text for line in document.cover)
     meeting = MEETING.search(cover)
@@ -29,6 +29,7 @@ def describe(document: Document, source_url: str | None) -> dict:
         "material": tidy(material.group(0)) if material else None,
         "date": document.date.isoformat(),
         "source_url": source_url,
+        "source_kind": source_kind,  # network, replica (offline fallback) or local file
         "source_file": document.source,
         "sha256": document.sha256,
         "page_count": document.page_count,

@@ -1,4 +1,4 @@
-"""Incidents stage: the cases (事案) each company enumerates in 補足, and which rows mention them."""
+"""Incidents stage: the cases (事案) companies enumerate in 補足, and the rows that mention them."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ MENTION = re.compile(
     rf"""(?:
         (?P<c1>[{CIRCLED}])\s*[{RANGE_MARK}]\s*(?P<c2>[{CIRCLED}])
       | 事案\s*(?P<n1>[0-9０-９]+)\s*[{RANGE_MARK}]\s*(?:事案\s*)?(?P<n2>[0-9０-９]+)
-      | (?:事案\s*)?(?<![A-Za-z])(?P<l1>[a-z])\s*[{RANGE_MARK}]\s*(?:事案\s*)?(?P<l2>[a-z])(?![A-Za-z])
+      | (?:事案\s*)?(?<![A-Za-z])(?P<l1>[a-z])\s*[{RANGE_MARK}]
+        \s*(?:事案\s*)?(?P<l2>[a-z])(?![A-Za-z])
       | (?P<c>[{CIRCLED}])
       | 事案\s*(?P<n>[0-9０-９]+)
       | 事案\s*(?P<l>[a-z])(?![A-Za-z])

@@ -29,12 +29,20 @@ VALIDATION_NAME = "validation.json"
 FAILED_VALIDATION_NAME = "validation.failed.json"
 
 
-def write(normalized: Normalized, out_dir: Path, *, source_url: str | None = None) -> list[Path]:
+def write(
+    normalized: Normalized,
+    out_dir: Path,
+    *,
+    source_url: str | None = None,
+    source_kind: str | None = None,
+) -> list[Path]:
     """Given the finished table, validate it, then write every output into out_dir.
 
     Writes disclosures, incidents and disclosure_incidents (each .parquet and .csv),
     document.json and validation.json, all or none. If validation finds errors nothing is
     replaced: the findings go to validation.failed.json and ValidationError names the first.
+    source_url and source_kind ("network", "replica", "local file") record where the PDF
+    came from.
     """
     found, mentions, incident_findings = incidents(normalized.disclosures)
     findings = validate(normalized) + incident_findings
@@ -46,7 +54,7 @@ def write(normalized: Normalized, out_dir: Path, *, source_url: str | None = Non
             f"{normalized.document.source}: {len(errors)} validation errors, first: {errors[0]}"
             f" (all in {failed})"
         )
-    document = describe(normalized.document, source_url)
+    document = describe(normalized.document, source_url, source_kind)
     metadata = file_metadata(document)
     files = {DOCUMENT_NAME: _json_bytes(document), VALIDATION_NAME: report}
     for name, columns, records in (
@@ -65,6 +73,7 @@ def file_metadata(document: dict) -> dict[str, str]:
     """Return the provenance stored in every Parquet file's metadata."""
     return {
         "source_url": document["source_url"] or "",
+        "source_kind": document["source_kind"] or "",
         "source_sha256": document["sha256"],
         "document_date": document["date"],
         "pipeline_version": __version__,
