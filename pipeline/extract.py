@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-from pdfminer.pdfparser import PDFSyntaxError
 from pdfminer.psparser import PSException
-from pdfplumber.utils.exceptions import PdfminerException
+from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 from pdfplumber.utils.text import chars_to_textmap
 
 from pipeline.errors import ExtractError
@@ -35,6 +34,9 @@ PDF_MAGIC = b"%PDF-"
 PDF_MAGIC_WINDOW = 1024
 # How many of the first bytes of a file that is not a PDF the error quotes.
 QUOTED_BYTES = 24
+# What reading a damaged page raises: pdfminer's parse errors, bare or wrapped by pdfplumber,
+# and pdfplumber's own for a page box that is not numbers.
+DAMAGED_PAGE_ERRORS = (PSException, PdfminerException, MalformedPDFException)
 
 
 def extract(pdf_path: Path) -> Extraction:
@@ -51,7 +53,7 @@ def extract(pdf_path: Path) -> Extraction:
         for page in pdf.pages:
             try:
                 page_rows, page_text, layout = _read_page(pdf_path, page, columns_by_header, layout)
-            except PSException as exc:
+            except DAMAGED_PAGE_ERRORS as exc:
                 raise ExtractError(
                     f"{pdf_path}: page {page.page_number}: unreadable ({exc})"
                 ) from exc
@@ -108,9 +110,9 @@ def _check_is_pdf(pdf_path: Path, data: bytes) -> None:
 
 
 def _open(pdf_path: Path) -> pdfplumber.PDF:
-    """Open the PDF, turning pdfminer's many failure modes into one ExtractError."""
+    """Given a path, return the open PDF with its page tree read, or raise one ExtractError."""
     try:
-        return pdfplumber.open(pdf_path)
+        pdf = pdfplumber.open(pdf_path)
     except PdfminerException as exc:
         cause = exc.args[0] if exc.args else exc
         # A PDF encrypted with an empty user password opens without one and is read as usual.
@@ -118,11 +120,17 @@ def _open(pdf_path: Path) -> pdfplumber.PDF:
             raise ExtractError(f"{pdf_path}: the PDF is encrypted and needs a password") from exc
         if isinstance(cause, PDFEncryptionError):
             raise ExtractError(f"{pdf_path}: the PDF is encrypted ({cause})") from exc
-        if isinstance(cause, PDFSyntaxError):
+        if isinstance(cause, PSException):  # PDFSyntaxError, or PSEOF for a cut-off file
             raise ExtractError(f"{pdf_path}: truncated or damaged PDF ({cause})") from exc
         raise ExtractError(f"{pdf_path}: cannot open the PDF ({cause})") from exc
     except (PSException, ValueError, TypeError, KeyError) as exc:
         raise ExtractError(f"{pdf_path}: cannot open the PDF ({exc})") from exc
+    try:
+        pdf.pages  # noqa: B018 (parses the page tree, where a damaged file often fails)
+    except DAMAGED_PAGE_ERRORS as exc:
+        pdf.stream.close()  # pdf.close() would read the page tree again
+        raise ExtractError(f"{pdf_path}: truncated or damaged PDF ({exc})") from exc
+    return pdf
 
 
 def _read_page(
@@ -143,7 +151,7 @@ def _read_page(
         Cell(page=number, column=field, bbox=bbox, lines=_lines(cell_chars))
         for (bbox, field), cell_chars in zip(data_cells, cells_chars, strict=True)
     ]
-    rows = _rows(number, cells, list(columns), _links(page))
+    rows = _rows(number, cells, list(columns), _links(pdf_path, page))
     top, bottom = table_bbox[1], table_bbox[3]
     page_text = PageText(
         page=number,
@@ -259,10 +267,18 @@ def _lines(chars: list[dict]) -> tuple[Line, ...]:
     )
 
 
-def _links(page: pdfplumber.page.Page) -> list[Link]:
+def _links(pdf_path: Path, page: pdfplumber.page.Page) -> list[Link]:
+    try:
+        hyperlinks = page.hyperlinks
+    # pdfplumber reads each annotation's entries unchecked: a damaged one fails in many ways.
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ExtractError(
+            f"{pdf_path}: page {page.page_number}: damaged link annotation "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
     return [
         Link(page=page.page_number, uri=h["uri"], bbox=(h["x0"], h["top"], h["x1"], h["bottom"]))
-        for h in page.hyperlinks
+        for h in hyperlinks
     ]
 
 
