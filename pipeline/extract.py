@@ -6,6 +6,7 @@ import hashlib
 import logging
 import statistics
 import tomllib
+import unicodedata
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,8 @@ EDGE_TOLERANCE = 2.0
 # A table needs at least this many header cells that we recognise before we call it ours;
 # fewer means an unrelated box (the cover's 「資料３－２」 frame, say).
 MIN_RECOGNISED_HEADERS = 2
+# How many rows from the top of a table may come before its header row (a caption row, say).
+HEADER_SEARCH_ROWS = 3
 # A PDF starts with `%PDF-`; readers allow some junk before it, within the first kilobyte.
 # An HTML error page or a text file saved as .pdf does not.
 PDF_MAGIC = b"%PDF-"
@@ -91,7 +94,8 @@ def _load_headers() -> dict[str, str]:
 
 
 def _squash(text: str) -> str:
-    return "".join(text.split())
+    """Header text for matching: no spaces, compatibility forms folded (（ → (, ，→ ,)."""
+    return unicodedata.normalize("NFKC", "".join(text.split()))
 
 
 def _read_bytes(pdf_path: Path) -> bytes:
@@ -181,21 +185,43 @@ def _find_table(
     """Given a page, return (table bbox, {field: (x0, x1)}, [(cell bbox, field)]) or None."""
     for table in page.find_tables(TABLE_SETTINGS):
         cells = [tuple(c) for c in table.cells]
-        top = min(c[1] for c in cells)
-        header = sorted((c for c in cells if abs(c[1] - top) <= EDGE_TOLERANCE), key=lambda c: c[0])
-        texts = [_squash("".join(_text_in(chars, c))) for c in header]
-        known = [columns_by_header.get(t) for t in texts]
-        recognised = sum(f is not None for f in known)
-        if recognised >= MIN_RECOGNISED_HEADERS:
+        found = _header_row(chars, cells, columns_by_header)
+        if found is not None:
+            top, header, texts, known = found
             columns = _columns_from_header(pdf_path, page.page_number, header, texts, known)
             body = [c for c in cells if c[1] > top + EDGE_TOLERANCE]
-        elif layout is not None and _same_columns(header, layout):
+        elif layout is not None and _same_columns(_row_at(cells, min(c[1] for c in cells)), layout):
             columns, body = layout, cells  # a continuation page that does not repeat the header
         else:
             continue
         data_cells = [(c, f) for c in body if (f := _column_of(c, columns)) is not None]
         return tuple(table.bbox), columns, data_cells
     return None
+
+
+def _header_row(
+    chars: list[dict], cells: list[tuple], columns_by_header: dict[str, str]
+) -> tuple[float, list[tuple], list[str], list[str | None]] | None:
+    """Return (top, cells, texts, fields) of the first row that reads as the header, or None.
+
+    The header is looked for in the first few rows: a table may open with a caption row.
+    """
+    tops: list[float] = []
+    for y in sorted(c[1] for c in cells):
+        if not tops or y - tops[-1] > EDGE_TOLERANCE:
+            tops.append(y)
+    for top in tops[:HEADER_SEARCH_ROWS]:
+        header = _row_at(cells, top)
+        texts = [_squash("".join(_text_in(chars, c))) for c in header]
+        known = [columns_by_header.get(t) for t in texts]
+        if sum(f is not None for f in known) >= MIN_RECOGNISED_HEADERS:
+            return top, header, texts, known
+    return None
+
+
+def _row_at(cells: list[tuple], top: float) -> list[tuple]:
+    """The cells whose top edge is at `top`, left to right."""
+    return sorted((c for c in cells if abs(c[1] - top) <= EDGE_TOLERANCE), key=lambda c: c[0])
 
 
 def _columns_from_header(
