@@ -19,10 +19,12 @@ logger = logging.getLogger(__name__)
 DOCUMENT_DATE = re.compile(r"(令和|平成)?\s*(\d{1,4}|元)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 ERA_START = {"令和": 2018, "平成": 1988}  # era year N is Gregorian START + N
 
-# A published date as the table prints it: `昨年12/27`, `1/13`, `2/3`, `2023/1/13`, `1月13日`.
+# A published date as the table prints it: `昨年12/27`, `1/13`, `2/3`, `2023/1/13`, `1月13日`,
+# perhaps with its weekday, `1/13(金)` (matched after NFKC, so （金） reads as (金)).
 PUBLISHED = re.compile(
     r"^(?P<prefix>昨年|前年|去年|本年|今年)?"
-    r"(?:(?P<year>\d{4})[/.\-年])?(?P<month>\d{1,2})[/.\-月](?P<day>\d{1,2})日?$"
+    r"(?:(?P<year>\d{4})[/.\-年])?(?P<month>\d{1,2})[/.\-月](?P<day>\d{1,2})日?"
+    r"(?:\([月火水木金土日]\))?$"
 )
 LAST_YEAR = ("昨年", "前年", "去年")
 
