@@ -193,6 +193,12 @@ def _find_table(
         elif layout is not None and _same_columns(_row_at(cells, min(c[1] for c in cells)), layout):
             columns, body = layout, cells  # a continuation page that does not repeat the header
         else:
+            if len({c[0] for c in cells}) > 1 and len({c[1] for c in cells}) > 1:
+                logger.warning(
+                    "%s: page %d: skipped a table without the expected header",
+                    pdf_path,
+                    page.page_number,
+                )
             continue
         data_cells = [(c, f) for c in body if (f := _column_of(c, columns)) is not None]
         return tuple(table.bbox), columns, data_cells

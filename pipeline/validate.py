@@ -159,6 +159,19 @@ def _warnings(frame: pd.DataFrame) -> list[Finding]:
                     "the PDF's link annotation over this title points elsewhere",
                 )
             )
+    for record in frame.itertuples(index=False):
+        if isinstance(record.url, str) and "://" in record.url.split("://", 1)[-1]:
+            findings.append(
+                Finding(
+                    "warning",
+                    "url_nested_scheme",
+                    record.page,
+                    record.row,
+                    "url",
+                    record.url,
+                    "a second scheme inside the URL: did two URLs run together?",
+                )
+            )
     known = companies()
     for name in dict.fromkeys(frame["company"]):
         if name not in known:

@@ -51,7 +51,8 @@ def write(
     if errors:
         failed = replace_all(out_dir, {FAILED_VALIDATION_NAME: report})[0]
         raise ValidationError(
-            f"{normalized.document.source}: {len(errors)} validation errors, first: {errors[0]}"
+            f"{normalized.document.source}: {len(errors)} validation "
+            f"error{'s' if len(errors) > 1 else ''}, first: {errors[0]}"
             f" (all in {failed})"
         )
     document = describe(normalized.document, source_url, source_kind)
@@ -65,8 +66,9 @@ def write(
         table = _table(columns, records, metadata)
         files[f"{name}.parquet"] = _parquet_bytes(table)
         files[f"{name}.csv"] = _csv_bytes(table)
-    (out_dir / FAILED_VALIDATION_NAME).unlink(missing_ok=True)
-    return replace_all(out_dir, files)
+    written = replace_all(out_dir, files)
+    (out_dir / FAILED_VALIDATION_NAME).unlink(missing_ok=True)  # this run's report supersedes it
+    return written
 
 
 def file_metadata(document: dict) -> dict[str, str]:

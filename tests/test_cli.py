@@ -55,3 +55,13 @@ def test_a_stage_given_the_wrong_kind_of_file_says_so(tmp_path):
     )
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {wrong}: not a Repaired file (")
+
+
+def test_out_naming_an_existing_file_is_one_error_line(tmp_path):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x", encoding="utf-8")
+    pdf = FIXTURES / "085_03_02.replica.pdf"
+    result = CliRunner().invoke(cli, ["-q", "run", "--pdf", str(pdf), "--out", str(not_a_dir)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {not_a_dir}: cannot write outputs (File exists)\n"
+    assert not_a_dir.read_text(encoding="utf-8") == "x"

@@ -238,7 +238,7 @@ BAD_INPUTS = [
         "url_without_host",
         _from_spec(lambda spec: _set_url(spec, 2, 2, "https:///path")),
         ValidationError,
-        "Error: {pdf}: 1 validation errors, first: page 2, row 2, url: "
+        "Error: {pdf}: 1 validation error, first: page 2, row 2, url: "
         "not an http(s) URL with a host ('https:///path') (all in {out}/validation.failed.json)",
     ),
 ]
