@@ -37,10 +37,10 @@ def test_a_changed_golden_value_is_reported_with_row_and_field(out, tmp_path):
         writer.writeheader()
         writer.writerows(rows)
     found = [str(d) for d in check(out, golden)]
-    expected_url = "https://www.kansai-td.co.jp/corporate/press-release/2023/pdf/0217_1j_01.pdf"
+    url = "https://www.kansai-td.co.jp/corporate/press-release/2023/pdf/0217_1j_01.pdf"
     assert found == [
-        f"disclosures.parquet: row 3, url: expected 'https://example.invalid/', got '{expected_url}'",
-        f"disclosures.csv: row 3, url: expected 'https://example.invalid/', got '{expected_url}'",
+        f"disclosures.parquet: row 3, url: expected 'https://example.invalid/', got '{url}'",
+        f"disclosures.csv: row 3, url: expected 'https://example.invalid/', got '{url}'",
     ]
 
 
