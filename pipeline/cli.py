@@ -153,7 +153,7 @@ def write(src: Path, out_dir: Path) -> None:
     from pipeline.write import write as run_write
 
     normalized = _load(Normalized, src)
-    run_write(normalized, out_dir, **_source(Path(normalized.document.source)))
+    run_write(normalized, out_dir, **_source(Path(normalized.document.source.path)))
 
 
 @cli.command()

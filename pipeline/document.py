@@ -20,22 +20,23 @@ PAGE_NUMBER = re.compile(r"^[0-9０-９]+$")
 
 def describe(document: Document, source_url: str | None, source_kind: str | None = None) -> dict:
     """Given the document, return the facts document.json holds, all read from the PDF."""
-    cover = " ".join(line.text for line in document.cover)
+    source = document.source
+    cover = " ".join(line.text for line in source.cover)
     meeting = MEETING.search(cover)
     material = MATERIAL.search(cover)
     return {
-        "title": _title(document.cover),
+        "title": _title(source.cover),
         "meeting": tidy(meeting.group(0)) if meeting else None,
         "material": tidy(material.group(0)) if material else None,
         "date": document.date.isoformat(),
         "source_url": source_url,
         "source_kind": source_kind,  # network, replica (offline fallback) or local file
-        "source_file": document.source,
-        "sha256": document.sha256,
-        "page_count": document.page_count,
+        "source_file": source.path,
+        "sha256": source.sha256,
+        "page_count": source.page_count,
         "page_titles": [
             {"page": page.page, "title": title}
-            for page in document.pages
+            for page in source.pages
             if page.page > 1 and (title := _title(page.above))
         ],
         "footnotes": _notes(document),
@@ -54,8 +55,8 @@ def _title(lines: tuple[Line, ...]) -> str | None:
 def _notes(document: Document) -> list[dict]:
     """The ※ notes under the tables: text, page, and the pages they apply to."""
     notes: list[dict] = []
-    last_page = document.page_count
-    for page in document.pages:
+    last_page = document.source.page_count
+    for page in document.source.pages:
         for line in page.below:
             text = line.text.strip()
             if PAGE_NUMBER.match(text):

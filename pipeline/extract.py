@@ -18,7 +18,7 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 from pdfplumber.utils.text import chars_to_textmap
 
 from pipeline.errors import ExtractError
-from pipeline.records import BBox, Cell, ExtractedRow, Extraction, Line, Link, PageText
+from pipeline.records import BBox, Cell, ExtractedRow, Extraction, Line, Link, PageText, Source
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +72,14 @@ def extract(pdf_path: Path) -> Extraction:
         wanted = " | ".join(names[0] for names in _header_names().values())
         raise ExtractError(f"{pdf_path}: no table with the header {wanted} found on any page")
     logger.info("%s: %d rows from %d pages", pdf_path, len(rows), page_count)
-    return Extraction(
-        source=str(pdf_path),
+    source = Source(
+        path=str(pdf_path),
         sha256=hashlib.sha256(data).hexdigest(),
         page_count=page_count,
         cover=cover,
         pages=tuple(pages),
-        rows=tuple(rows),
     )
+    return Extraction(source=source, rows=tuple(rows))
 
 
 def _header_names() -> dict[str, list[str]]:

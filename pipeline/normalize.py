@@ -35,23 +35,17 @@ EMPTY_MARKERS = frozenset({"－", "−", "-", "―", "‐", "—", "–", "ー"}
 def normalize(repaired: Repaired) -> Normalized:
     """Given repaired rows, return typed disclosures and the document they came from."""
     # A document without a cover page may print its date above the first table instead.
-    lines = repaired.cover or tuple(line for page in repaired.pages for line in page.above)
-    date = document_date(repaired.source, tuple(line.text for line in lines))
-    document = Document(
-        source=repaired.source,
-        sha256=repaired.sha256,
-        page_count=repaired.page_count,
-        date=date,
-        cover=repaired.cover,
-        pages=repaired.pages,
-    )
+    source = repaired.source
+    lines = source.cover or tuple(line for page in source.pages for line in page.above)
+    date = document_date(source.path, tuple(line.text for line in lines))
+    document = Document(source=source, date=date)
     disclosures = []
     company = None
     for row in repaired.rows:
         company = _company(row) or company
         if company is None:
-            raise NormalizeError(f"{_where(repaired.source, row)}: no company name (事業者名)")
-        disclosures.append(_disclosure(repaired.source, row, company, date))
+            raise NormalizeError(f"{_where(source.path, row)}: no company name (事業者名)")
+        disclosures.append(_disclosure(source.path, row, company, date))
     return Normalized(document=document, disclosures=tuple(disclosures))
 
 

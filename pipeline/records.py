@@ -64,14 +64,21 @@ class PageText:
 
 
 @dataclass(frozen=True)
+class Source:
+    """The PDF a run reads, and its text outside the table: cover, titles, notes."""
+
+    path: str
+    sha256: str
+    page_count: int
+    cover: tuple[Line, ...]  # text lines of page 1, when it holds no table
+    pages: tuple[PageText, ...]
+
+
+@dataclass(frozen=True)
 class Extraction:
     """Everything the extract stage read from one PDF."""
 
-    source: str
-    sha256: str
-    page_count: int
-    cover: tuple[Line, ...]  # text lines of page 1
-    pages: tuple[PageText, ...]
+    source: Source
     rows: tuple[ExtractedRow, ...]
 
 
@@ -93,13 +100,9 @@ class RepairedRow:
 
 @dataclass(frozen=True)
 class Repaired:
-    """The repair stage's output: the document's text plus its repaired rows."""
+    """The repair stage's output: the source plus its repaired rows."""
 
-    source: str
-    sha256: str
-    page_count: int
-    cover: tuple[Line, ...]
-    pages: tuple[PageText, ...]
+    source: Source
     rows: tuple[RepairedRow, ...]
 
 
@@ -124,14 +127,10 @@ class Disclosure:
 
 @dataclass(frozen=True)
 class Document:
-    """Facts about the source document, read from the PDF itself."""
+    """The source document and its date, read from the PDF itself."""
 
-    source: str
-    sha256: str
-    page_count: int
+    source: Source
     date: dt.date
-    cover: tuple[Line, ...]
-    pages: tuple[PageText, ...]
 
 
 @dataclass(frozen=True)

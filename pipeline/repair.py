@@ -44,15 +44,9 @@ _SPACES = re.compile(r"\s+")
 def repair(extraction: Extraction) -> Repaired:
     """Given extracted rows, return rows whose cells are clean text values."""
     edges = _summary_text_edges(extraction.rows)
-    rows = tuple(_repair_row(extraction.source, row, edges[row.page]) for row in extraction.rows)
-    return Repaired(
-        source=extraction.source,
-        sha256=extraction.sha256,
-        page_count=extraction.page_count,
-        cover=extraction.cover,
-        pages=extraction.pages,
-        rows=rows,
-    )
+    path = extraction.source.path
+    rows = tuple(_repair_row(path, row, edges[row.page]) for row in extraction.rows)
+    return Repaired(source=extraction.source, rows=rows)
 
 
 def tidy(text: str) -> str:

@@ -55,7 +55,7 @@ def validate(normalized: Normalized) -> tuple[Finding, ...]:
     if frame.empty:
         return (Finding("error", "rows", None, None, None, "0", "the table has no rows"),)
     frame["published"] = pd.to_datetime(frame["published"])
-    schema = _schema(normalized.document.date, normalized.document.page_count)
+    schema = _schema(normalized.document.date, normalized.document.source.page_count)
     findings: list[Finding] = []
     try:
         schema.validate(frame, lazy=True)
@@ -64,7 +64,7 @@ def validate(normalized: Normalized) -> tuple[Finding, ...]:
     findings += _warnings(frame)
     for finding in findings:
         log = logger.error if finding.level == "error" else logger.warning
-        log("%s: %s", normalized.document.source, finding)
+        log("%s: %s", normalized.document.source.path, finding)
     return tuple(findings)
 
 

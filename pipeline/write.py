@@ -51,7 +51,7 @@ def write(
     if errors:
         failed = replace_all(out_dir, {FAILED_VALIDATION_NAME: report})[0]
         raise ValidationError(
-            f"{normalized.document.source}: {len(errors)} validation "
+            f"{normalized.document.source.path}: {len(errors)} validation "
             f"error{'s' if len(errors) > 1 else ''}, first: {errors[0]}"
             f" (all in {failed})"
         )
@@ -108,8 +108,8 @@ def replace_all(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
 def _report(normalized: Normalized, findings: tuple[Finding, ...]) -> dict:
     document = normalized.document
     return {
-        "source": document.source,
-        "sha256": document.sha256,
+        "source": document.source.path,
+        "sha256": document.source.sha256,
         "document_date": document.date.isoformat(),
         "rows": len(normalized.disclosures),
         "passed": not any(f.level == "error" for f in findings),
