@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pdfplumber
 from pdfplumber.display import PageImage
+from pdfplumber.utils.exceptions import PdfminerException
 from PIL import ImageFont
 
-from pipeline import extract
-from pipeline.errors import PipelineError
+from pipeline.errors import ExtractError, PipelineError
+from pipeline.extract import TABLE_SETTINGS, extract
 from pipeline.records import BBox, ExtractedRow
 
 logger = logging.getLogger(__name__)
@@ -49,18 +50,20 @@ def inspect_page(
     with the field they were assigned to. Red: the row bands, labelled with the row number
     the output gives them. With char_centres, a dot at each character's centre: green inside
     a data cell, magenta outside every one.
+    When extraction fails (a changed header, say), the table finder's cells are still drawn:
+    the picture shows what the finder saw where extract gave up.
     """
-    with extract._open(pdf) as document:
+    rows = _page_rows(pdf, page_number)
+    with _open(pdf) as document:
         count = len(document.pages)
         if not 1 <= page_number <= count:
             raise PipelineError(
                 f"{pdf}: page {page_number} is out of range (the PDF has {count} pages)"
             )
         page = document.pages[page_number - 1]
-        rows, columns = _page_rows(pdf, document.pages[:page_number])
-        tables = page.find_tables(extract.TABLE_SETTINGS)
+        tables = page.find_tables(TABLE_SETTINGS)
         found = [tuple(cell) for table in tables for cell in table.cells]
-        header = _header_cells(rows, found, columns)
+        header = _header_cells(rows, found)
         data = _data_cells(rows, found)
         image = page.to_image(resolution=resolution)
         image.draw_rects(found, fill=CLEAR, stroke=TABLE_CELL_STROKE, stroke_width=1)
@@ -68,44 +71,44 @@ def inspect_page(
         image.draw_rects(list(data), fill=DATA_FILL, stroke=CLEAR, stroke_width=0)
         image.draw_rects([row.bbox for row in rows], fill=CLEAR, stroke=ROW_STROKE, stroke_width=2)
         if char_centres:
-            _draw_chars(image, extract._unique_chars(page), list(data))
+            _draw_chars(image, page.chars, list(data))
         _draw_labels(image, rows, header, data)
         _save(image, out)
     logger.info("%s: page %d: %d rows drawn into %s", pdf, page_number, len(rows), out)
     return out
 
 
-def _page_rows(
-    pdf: Path, pages: list[pdfplumber.page.Page]
-) -> tuple[list[ExtractedRow], dict[str, tuple[float, float]]]:
-    """Given the pages up to the one wanted, return its rows and columns as extract reads them.
+def _page_rows(pdf: Path, page_number: int) -> list[ExtractedRow]:
+    """Return the rows extract reads on the page, or none (with a warning) if it fails."""
+    try:
+        return [row for row in extract(pdf).rows if row.page == page_number]
+    except ExtractError as exc:
+        logger.warning("%s (drawing the table finder's cells only)", exc)
+        return []
 
-    The earlier pages are read too: a continuation page that does not repeat the header
-    takes its columns from the page before it.
+
+def _open(pdf: Path) -> pdfplumber.PDF:
+    try:
+        return pdfplumber.open(pdf)
+    except (OSError, PdfminerException) as exc:
+        raise PipelineError(f"{pdf}: cannot open the PDF ({exc})") from exc
+
+
+def _header_cells(rows: list[ExtractedRow], found: list[BBox]) -> dict[BBox, str]:
+    """Given a page's rows and table cells, return {header cell: field} for the cells above them.
+
+    A header cell's field is that of the data cells below it, matched by horizontal centre.
     """
-    headers = extract._load_headers()
-    layout: dict[str, tuple[float, float]] | None = None
-    rows: list[ExtractedRow] = []
-    for page in pages:
-        rows, _, layout = extract._read_page(pdf, page, headers, layout)
-    return rows, layout or {}
-
-
-def _header_cells(
-    rows: list[ExtractedRow], found: list[BBox], columns: dict[str, tuple[float, float]]
-) -> dict[BBox, str]:
-    """Given a page's rows and table cells, return {header cell: field} for the cells above them."""
     if not rows:
         return {}
-    first_top = min(row.bbox[1] for row in rows)
-    table_x0 = min(row.bbox[0] for row in rows)
-    table_x1 = max(row.bbox[2] for row in rows)
+    first = min(rows, key=lambda row: row.bbox[1])
     header = {}
     for cell in found:
-        inside = cell[0] >= table_x0 - extract.EDGE_TOLERANCE and cell[2] <= table_x1 + 1
-        if inside and cell[3] <= first_top + extract.EDGE_TOLERANCE:
-            field = extract._column_of(cell, columns)
-            if field is not None:
+        if cell[3] > first.bbox[1] + 1:
+            continue
+        centre = (cell[0] + cell[2]) / 2
+        for field, data in first.cells.items():
+            if data.bbox[0] <= centre <= data.bbox[2]:
                 header[cell] = field
     return header
 
@@ -126,9 +129,10 @@ def _data_cells(rows: list[ExtractedRow], found: list[BBox]) -> dict[BBox, str]:
 
 def _draw_chars(image: PageImage, chars: list[dict], cells: list[BBox]) -> None:
     """Dot each character's centre: green if extract reads it into a cell, magenta if not."""
-    read = {id(char) for bucket in extract._bucket_chars(chars, cells) for char in bucket}
     for char in chars:
-        colour = CHAR_IN_CELL if id(char) in read else CHAR_OUTSIDE
+        cx, cy = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
+        inside = any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in cells)
+        colour = CHAR_IN_CELL if inside else CHAR_OUTSIDE
         image.draw_circle(char, radius=CHAR_DOT_POINTS, fill=colour, stroke=colour)
 
 
