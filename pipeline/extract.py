@@ -218,7 +218,10 @@ def _header_row(
             tops.append(y)
     for top in tops[:HEADER_SEARCH_ROWS]:
         header = _row_at(cells, top)
-        texts = [_squash("".join(_text_in(chars, c))) for c in header]
+        texts = [
+            _squash("".join(line.text for line in _lines(bucket)))
+            for bucket in _bucket_chars(chars, header)
+        ]
         known = [columns_by_header.get(t) for t in texts]
         if sum(f is not None for f in known) >= MIN_RECOGNISED_HEADERS:
             return top, header, texts, known
@@ -274,10 +277,6 @@ def _bucket_chars(chars: list[dict], boxes: list[BBox]) -> list[list[dict]]:
                 buckets[i].append(char)
                 break
     return buckets
-
-
-def _text_in(chars: list[dict], bbox: tuple) -> list[str]:
-    return [line.text for line in _lines(_bucket_chars(chars, [bbox])[0])]
 
 
 def _lines(chars: list[dict]) -> tuple[Line, ...]:
