@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 # The document's date as the cover prints it: `2023年５月 22日`, or in the Japanese era
 # calendar, `令和5年5月22日`. Matched after NFKC, so full-width digits read as digits.
 DOCUMENT_DATE = re.compile(r"(令和|平成)?\s*(\d{1,4}|元)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+# Failing that, a numeric date: `2023/5/22`, `2023.5.22`.
+DOCUMENT_DATE_NUMERIC = re.compile(r"(?<!\d)()(\d{4})[/.](\d{1,2})[/.](\d{1,2})(?!\d)")
 ERA_START = {"令和": 2018, "平成": 1988}  # era year N is Gregorian START + N
 
 # A published date as the table prints it: `昨年12/27`, `1/13`, `2/3`, `2023/1/13`, `1月13日`,
@@ -51,8 +53,8 @@ def normalize(repaired: Repaired) -> Normalized:
 
 def document_date(source: str, cover: tuple[str, ...]) -> dt.date:
     """Given the cover's text lines, return its date (`2023年５月 22日` → 2023-05-22)."""
-    text = unicodedata.normalize("NFKC", "".join(cover))
-    match = DOCUMENT_DATE.search(text)
+    text = unicodedata.normalize("NFKC", " ".join(cover))
+    match = DOCUMENT_DATE.search(text) or DOCUMENT_DATE_NUMERIC.search(text)
     if match is None:
         raise NormalizeError(f"{source}: page 1: no document date (年月日) on the cover")
     era, year, month, day = match.groups()
@@ -62,7 +64,7 @@ def document_date(source: str, cover: tuple[str, ...]) -> dt.date:
     try:
         return dt.date(year_number, int(month), int(day))
     except ValueError as exc:
-        raise NormalizeError(f"{source}: page 1: bad document date {match.group(0)!r}") from exc
+        raise NormalizeError(f"{source}: page 1: bad document date {match.group(0).strip()!r}") from exc
 
 
 def published_date(raw: str, reference: dt.date) -> dt.date:

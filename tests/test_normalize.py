@@ -45,6 +45,8 @@ def test_published_date_rejects_non_dates_quoting_them(raw):
         ),
         (("令和５年１月１５日",), dt.date(2023, 1, 15)),
         (("令和元年5月7日",), dt.date(2019, 5, 7)),
+        (("資料３－２", "2023/5/22"), dt.date(2023, 5, 22)),
+        (("資料3", "2023年5月22日"), dt.date(2023, 5, 22)),
     ],
 )
 def test_document_date(cover, expected):
