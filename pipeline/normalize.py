@@ -64,7 +64,8 @@ def document_date(source: str, cover: tuple[str, ...]) -> dt.date:
     try:
         return dt.date(year_number, int(month), int(day))
     except ValueError as exc:
-        raise NormalizeError(f"{source}: page 1: bad document date {match.group(0).strip()!r}") from exc
+        printed = match.group(0).strip()
+        raise NormalizeError(f"{source}: page 1: bad document date {printed!r}") from exc
 
 
 def published_date(raw: str, reference: dt.date) -> dt.date:
