@@ -8,7 +8,6 @@ short or edited in place.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import re
 import subprocess
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from replica import builder as replica_builder
+from replica import main_spec
 from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen.canvas import Canvas
 
@@ -27,30 +28,27 @@ from pipeline.errors import ExtractError, NormalizeError, RepairError, Validatio
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPLICA = FIXTURES / "085_03_02.replica.pdf"
-REPLICA_SPEC = FIXTURES / "replica_085_03_02.json"
 FAILED_VALIDATION = "validation.failed.json"
 WANTED_HEADER = "事業者名 | 公表日 | 掲載箇所 | タイトル、リンク | 補足（主な掲載内容・事案）"
 # Stands for text the message quotes from pdfminer, which is not ours to pin down.
 ANY = "…"
 
 
-def _builder():
-    spec = importlib.util.spec_from_file_location("build_replica", FIXTURES / "build_replica.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
 def _spec() -> dict:
-    return json.loads(REPLICA_SPEC.read_text(encoding="utf-8"))
+    return main_spec()
 
 
 def _build(spec: dict, path: Path, encrypt: StandardEncryption | None = None) -> None:
-    builder = _builder()
-    if encrypt is not None:  # the builder makes its own Canvas: give it one that encrypts
-        builder.Canvas = functools.partial(Canvas, encrypt=encrypt)
-    builder.build(spec, path)
+    builder = replica_builder()
+    if encrypt is None:
+        builder.build(spec, path)
+        return
+    # The builder makes its own Canvas: give it one that encrypts, for this build only.
+    builder.Canvas = functools.partial(Canvas, encrypt=encrypt)
+    try:
+        builder.build(spec, path)
+    finally:
+        builder.Canvas = Canvas
 
 
 # --- The bad inputs -----------------------------------------------------------------------------

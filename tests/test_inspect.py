@@ -75,22 +75,15 @@ def test_page_out_of_range_is_named(tmp_path: Path, page_number: int) -> None:
 
 
 def test_a_page_extract_rejects_is_still_drawn_with_the_finders_cells(tmp_path, caplog):
-    import importlib.util
-    import json
-    import sys
+    from replica import builder, main_spec
 
-    fixtures = REPLICA.parent
-    spec = importlib.util.spec_from_file_location("build_replica", fixtures / "build_replica.py")
-    builder = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = builder
-    spec.loader.exec_module(builder)
-    layout = json.loads((fixtures / "replica_085_03_02.json").read_text(encoding="utf-8"))
+    layout = main_spec()
     layout["columns"][1]["header"] = "掲載日"  # 公表日 renamed: extract refuses the table
     for page in layout["pages"]:
         for row in page["rows"]:
             row["cells"]["掲載日"] = row["cells"].pop("公表日")
     pdf = tmp_path / "renamed.pdf"
-    builder.build(layout, pdf)
+    builder().build(layout, pdf)
 
     out = inspect_page(pdf, PAGE, tmp_path / "page.png", resolution=72)
     with Image.open(out) as image:

@@ -8,28 +8,17 @@ from __future__ import annotations
 
 import copy
 import csv
-import importlib.util
-import json
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from replica import builder as replica_builder
 
 from pipeline.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPLICA = FIXTURES / "085_03_02.replica.pdf"
-REPLICA_SPEC = FIXTURES / "replica_085_03_02.json"
 GOLDEN = FIXTURES / "golden" / "085_03_02"
-
-
-def _builder():
-    spec = importlib.util.spec_from_file_location("build_replica", FIXTURES / "build_replica.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run(pdf: Path, out: Path, golden: Path):
@@ -119,24 +108,24 @@ def _headers_in_other_forms(spec):
     ],
 )
 def test_geometry_changes_give_the_same_rows(change, tmp_path):
-    spec = json.loads(REPLICA_SPEC.read_text(encoding="utf-8"))
+    spec = main_spec()
     change(spec)
     pdf = tmp_path / "changed.pdf"
-    _builder().build(spec, pdf)
+    replica_builder().build(spec, pdf)
     result = _run(pdf, tmp_path / "out", GOLDEN)
     assert result.exit_code == 0, result.output
 
 
 def test_company_block_split_over_a_page_break(tmp_path):
     """Move 関西電力's last two rows to the top of page 3, where its name is not repeated."""
-    spec = json.loads(REPLICA_SPEC.read_text(encoding="utf-8"))
+    spec = main_spec()
     page2, page3 = spec["pages"][0], spec["pages"][1]
     moved = copy.deepcopy(page2["rows"][-2:])
     del page2["rows"][-2:]
     moved[0]["company"] = None
     page3["rows"][:0] = moved
     pdf = tmp_path / "split.pdf"
-    _builder().build(spec, pdf)
+    replica_builder().build(spec, pdf)
 
     # The same hand-checked rows: the moved two now print on page 3, as rows 1-2, and
     # page 3's own rows come after them.
