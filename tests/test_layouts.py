@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from replica import builder as replica_builder
+from replica import main_spec
 
 from pipeline.cli import cli
 
