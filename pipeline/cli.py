@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -14,8 +15,6 @@ from pipeline.records import Extraction, Normalized, Repaired, dump, load
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PDF = Path("raw/085_03_02.pdf")
-DEFAULT_GOLDEN = Path("tests/fixtures/golden/085_03_02")
 BUILD = Path("build")
 EXTRACTED = BUILD / "extracted.json"
 REPAIRED = BUILD / "repaired.json"
@@ -64,7 +63,11 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 @cli.command()
 @click.option("--url", help="Where to fetch from (default: data/source.toml).")
 @click.option(
-    "--to", "dest", type=click.Path(path_type=Path), default=DEFAULT_PDF, show_default=True
+    "--to",
+    "dest",
+    type=click.Path(path_type=Path),
+    default=lambda: _config()["pdf"],
+    show_default="pdf in data/source.toml",
 )
 @click.option("--force", is_flag=True, help="Fetch again even if a good copy is cached.")
 @click.option("--max-bytes", type=int, help="Refuse a body larger than this.")
@@ -94,7 +97,12 @@ def download(
 
 
 @cli.command()
-@click.option("--pdf", type=click.Path(path_type=Path), default=DEFAULT_PDF, show_default=True)
+@click.option(
+    "--pdf",
+    type=click.Path(path_type=Path),
+    default=lambda: _config()["pdf"],
+    show_default="pdf in data/source.toml",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=EXTRACTED, show_default=True)
 def extract(pdf: Path, out: Path) -> None:
     """Read the table's cells from the PDF into JSON, with page and bbox for each.
@@ -161,7 +169,10 @@ def write(src: Path, out_dir: Path) -> None:
     "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True
 )
 @click.option(
-    "--golden", type=click.Path(path_type=Path), default=DEFAULT_GOLDEN, show_default=True
+    "--golden",
+    type=click.Path(path_type=Path),
+    default=lambda: _config()["golden"],
+    show_default="golden in data/source.toml",
 )
 def check(out_dir: Path, golden: Path) -> None:
     """Compare DIR's outputs with golden CSVs; list every difference and exit 1 if any.
@@ -224,7 +235,9 @@ def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None
 
     if pdf is None:
         pdf = Path(
-            _download(None, DEFAULT_PDF, force=False, max_bytes=None, timeout=None, replica=True)
+            _download(
+                None, _config()["pdf"], force=False, max_bytes=None, timeout=None, replica=True
+            )
         )
     normalized = run_normalize(run_repair(run_extract(pdf)))
     run_write(normalized, out_dir, **_source(pdf))
@@ -234,7 +247,12 @@ def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None
 
 @cli.command("inspect")
 @click.option("--page", "page_number", type=int, required=True, help="1-based page to draw.")
-@click.option("--pdf", type=click.Path(path_type=Path), default=DEFAULT_PDF, show_default=True)
+@click.option(
+    "--pdf",
+    type=click.Path(path_type=Path),
+    default=lambda: _config()["pdf"],
+    show_default="pdf in data/source.toml",
+)
 @click.option(
     "--out", type=click.Path(path_type=Path), help="PNG to write [default: build/page-N.png]."
 )
@@ -269,6 +287,14 @@ def report(out_dir: Path) -> None:
         click.echo(path)
 
 
+@functools.cache
+def _config() -> dict:
+    """The document's settings: data/source.toml."""
+    from pipeline.download import load_source
+
+    return load_source()
+
+
 def _download(
     url: str | None,
     dest: Path,
@@ -278,11 +304,11 @@ def _download(
     timeout: float | None,
     replica: bool,
 ) -> Path:
-    from pipeline import download as dl
+    from pipeline.download import download as run_download
 
-    source = dl.load_source()
+    source = _config()
     options = {"max_bytes": max_bytes, "timeout": timeout}
-    return dl.download(
+    return run_download(
         url or source["url"],
         dest,
         force=force,

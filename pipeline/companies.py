@@ -13,7 +13,7 @@ from importlib import resources
 class Company:
     """What we know of a company the document names."""
 
-    name: str  # as printed in the table, lines joined: 中国電力NW
+    name: str  # as printed in the table, its lines joined
     legal_name: str
     role: str  # 一般送配電事業者, 小売電気事業者 or その他
     group: str

@@ -99,6 +99,8 @@ def load_source(path: Path = SOURCE_TOML) -> dict:
         "url": config["url"],
         "allowed_hosts": config.get("allowed_hosts"),
         "replica": Path(replica) if replica else None,
+        "pdf": Path(config.get("pdf") or Path("raw") / Path(config["url"]).name),
+        "golden": Path(config["golden"]) if config.get("golden") else None,
     }
 
 

@@ -102,7 +102,7 @@ def _valid_date(raw: str, year: int, month: int, day: int) -> dt.date:
 
 
 def _company(row: RepairedRow) -> str:
-    """Join the company cell's lines: `関西電力` + `送配電` → `関西電力送配電`."""
+    """Join the company cell's lines: a name printed as `…電力` over `送配電` is one name."""
     return "".join(row.company_lines)
 
 

@@ -34,7 +34,7 @@ REFERENCE_FOLLOWS = re.compile(
     r"^(?:[①-⑳㉑-㉟㊱-㊿]|[A-Za-z][.．]?|事案\s*[0-9０-９]+)[～〜~、，及]"
 )
 # A line that fills less than this share of the cell's text width was ended on purpose
-# (`上記①、②及び、` before `③東北電力…`); a line wrapped by the cell width comes close to the
+# (`上記①、②及び、` before `③…`); a line wrapped by the cell width comes close to the
 # edge, though hand-set wraps and proportional punctuation leave a few characters' slack.
 SHORT_LINE_FILL = 0.6
 
