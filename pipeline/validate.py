@@ -144,75 +144,52 @@ def _message(check: str) -> str:
 
 
 def _warnings(frame: pd.DataFrame) -> list[Finding]:
-    """Rules that do not stop the run: a link annotation that disagrees, a repeated URL."""
-    findings = []
-    for record in frame.itertuples(index=False):
-        if record.url_confirmed is False:
-            findings.append(
-                Finding(
-                    "warning",
-                    "link_annotation",
-                    record.page,
-                    record.row,
-                    "url",
-                    record.url,
-                    "the PDF's link annotation over this title points elsewhere",
-                )
-            )
-    for record in frame.itertuples(index=False):
-        if isinstance(record.url, str) and "://" in record.url.split("://", 1)[-1]:
-            findings.append(
-                Finding(
-                    "warning",
-                    "url_nested_scheme",
-                    record.page,
-                    record.row,
-                    "url",
-                    record.url,
-                    "a second scheme inside the URL: did two URLs run together?",
-                )
-            )
+    """Rules that do not stop the run, each naming the rows it doubts."""
     known = companies()
-    for name in dict.fromkeys(frame["company"]):
-        if name not in known:
-            findings.append(
-                Finding(
-                    "warning",
-                    "unknown_company",
-                    None,
-                    None,
-                    "company",
-                    name,
-                    "not in data/companies.csv: legal name, role and group left null",
-                )
-            )
+    findings = [
+        Finding(
+            "warning",
+            "unknown_company",
+            None,
+            None,
+            "company",
+            name,
+            "not in data/companies.csv: legal name, role and group left null",
+        )
+        for name in dict.fromkeys(frame["company"])
+        if name not in known
+    ]
+    repeated = {url for url, n in Counter(frame["url"]).items() if n > 1}
     for record in frame.itertuples(index=False):
-        company = known.get(record.company)
-        host = urlsplit(record.url).hostname if is_http_url(record.url) else None
-        if company and host and not company.owns(host):
+        for check, message in _url_doubts(record, known.get(record.company), repeated):
             findings.append(
-                Finding(
-                    "warning",
-                    "url_host",
-                    record.page,
-                    record.row,
-                    "url",
-                    record.url,
-                    f"host {host} is not one of {record.company}'s domains "
-                    f"({', '.join(company.domains)}): is the row under the right company?",
-                )
+                Finding("warning", check, record.page, record.row, "url", record.url, message)
             )
-    repeated = [url for url, n in Counter(frame["url"]).items() if n > 1]
-    for record in frame[frame["url"].isin(repeated)].itertuples(index=False):
-        findings.append(
-            Finding(
-                "warning",
-                "repeated_url",
-                record.page,
-                record.row,
-                "url",
-                record.url,
-                "the same URL is listed on more than one row",
+    # One rule after another, as the checks are listed in docs and tests.
+    order = ["unknown_company", "link_annotation", "url_nested_scheme", "url_host", "repeated_url"]
+    return sorted(findings, key=lambda f: order.index(f.check))
+
+
+def _url_doubts(record, company, repeated: set[str]) -> list[tuple[str, str]]:
+    """Return (check, message) for each doubt about one row's URL."""
+    doubts = []
+    if record.url_confirmed is False:
+        doubts.append(
+            ("link_annotation", "the PDF's link annotation over this title points elsewhere")
+        )
+    if isinstance(record.url, str) and "://" in record.url.split("://", 1)[-1]:
+        doubts.append(
+            ("url_nested_scheme", "a second scheme inside the URL: did two URLs run together?")
+        )
+    host = urlsplit(record.url).hostname if is_http_url(record.url) else None
+    if company and host and not company.owns(host):
+        doubts.append(
+            (
+                "url_host",
+                f"host {host} is not one of {record.company}'s domains "
+                f"({', '.join(company.domains)}): is the row under the right company?",
             )
         )
-    return findings
+    if record.url in repeated:
+        doubts.append(("repeated_url", "the same URL is listed on more than one row"))
+    return doubts
