@@ -155,7 +155,7 @@ def _read_page(
         Cell(page=number, column=field, bbox=bbox, lines=_lines(cell_chars))
         for (bbox, field), cell_chars in zip(data_cells, cells_chars, strict=True)
     ]
-    rows = _rows(number, cells, list(columns), _links(pdf_path, page))
+    rows = _rows(number, cells, columns, _links(pdf_path, page))
     top, bottom = table_bbox[1], table_bbox[3]
     page_text = PageText(
         page=number,
@@ -314,7 +314,7 @@ def _links(pdf_path: Path, page: pdfplumber.page.Page) -> list[Link]:
 
 
 def _rows(
-    page: int, cells: list[Cell], fields: list[str], links: Iterable[Link]
+    page: int, cells: list[Cell], columns: dict[str, tuple[float, float]], links: Iterable[Link]
 ) -> list[ExtractedRow]:
     """Given a page's cells, return one row per band between consecutive horizontal rules.
 
@@ -325,12 +325,11 @@ def _rows(
     for index, (top, bottom) in enumerate(bands):
         middle = (top + bottom) / 2
         by_field = {}
-        for field in fields:
+        for field, (x0, x1) in columns.items():
             cell = next(
                 (c for c in cells if c.column == field and c.bbox[1] <= middle <= c.bbox[3]), None
             )
-            x0 = min(c.bbox[0] for c in cells if c.column == field)
-            x1 = max(c.bbox[2] for c in cells if c.column == field)
+            # No ruled cell in this column on this band: an empty cell the header's width.
             by_field[field] = cell or Cell(
                 page=page, column=field, bbox=(x0, top, x1, bottom), lines=()
             )

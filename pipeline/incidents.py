@@ -9,14 +9,13 @@ import unicodedata
 from dataclasses import dataclass
 
 from pipeline.records import Disclosure
+from pipeline.repair import CIRCLED, RANGE_MARK, REFERENCE_MARK
 from pipeline.validate import Finding
 
 logger = logging.getLogger(__name__)
 
-CIRCLED = "①-⑳㉑-㉟㊱-㊿"
 # Circled numbers sit in three Unicode runs: ①-⑳ (1-20), ㉑-㉟ (21-35), ㊱-㊿ (36-50).
 CIRCLED_RUNS = ((0x2460, 1), (0x3251, 21), (0x32B1, 36))
-RANGE_MARK = "～〜~"
 
 # An item that describes an incident starts its line with the label:
 # `a.営業システム…`, `①小売業務を…`, `事案１お客さま台帳検索システム`.
@@ -25,7 +24,7 @@ DESCRIBES = re.compile(
         (?P<letter>[a-z])[.．)）]
       | (?P<circled>[{CIRCLED}])
       | 事案\s*(?P<number>[0-9０-９]+)
-    )(?![{RANGE_MARK}、，及])\s*(?P<text>.+)$""",
+    )(?![{REFERENCE_MARK}])\s*(?P<text>.+)$""",
     re.VERBOSE,
 )
 # Mentions inside a line, ranges first: `上記①～③`, `①～⑧の事案`, `事案１～７`,

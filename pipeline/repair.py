@@ -14,12 +14,19 @@ logger = logging.getLogger(__name__)
 # Where a title cell's URL begins: the title lines come first, the URL on the lines after.
 URL_START = re.compile(r"https?\s*:\s*/\s*/", re.IGNORECASE)
 
+# Circled numbers ① to ㊿, as a regex character class: item labels in 補足.
+CIRCLED = "①-⑳㉑-㉟㊱-㊿"
+# What follows a label that is referred to rather than listed: a range (`①～③`) or a
+# conjunction (`①、②`, `①及び②`).
+RANGE_MARK = "～〜~"
+REFERENCE_MARK = RANGE_MARK + "、，及"
+
 # A 補足 line that starts one of these begins a new item and keeps its line break:
 # `a.営業システム…`, `①小売業務…`, `事案１お客さま…`, `※過去公表経緯…`, `（参考扱いとして…`.
 ITEM_START = re.compile(
-    r"""^(?:
+    rf"""^(?:
         [A-Za-zＡ-Ｚａ-ｚ][.．)）]            # a.  b)  ａ．
-      | [①-⑳㉑-㉟㊱-㊿]                     # ①
+      | [{CIRCLED}]                           # ①
       | [（(][0-9０-９]+[)）]               # （１）
       | [0-9０-９]+[.．)）](?![0-9０-９])    # 1.  １）  (not 1.5)
       | 事案\s*[0-9０-９]+                   # 事案１
@@ -31,7 +38,7 @@ ITEM_START = re.compile(
 # A marker followed by one of these is a reference inside a sentence that happened to wrap
 # before it (`上記` + `①～③の事案`), not the start of an item.
 REFERENCE_FOLLOWS = re.compile(
-    r"^(?:[①-⑳㉑-㉟㊱-㊿]|[A-Za-z][.．]?|事案\s*[0-9０-９]+)[～〜~、，及]"
+    rf"^(?:[{CIRCLED}]|[A-Za-z][.．]?|事案\s*[0-9０-９]+)[{REFERENCE_MARK}]"
 )
 # A line that fills less than this share of the cell's text width was ended on purpose
 # (`上記①、②及び、` before `③…`); a line wrapped by the cell width comes close to the
