@@ -4,33 +4,69 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import statistics
 import tomllib
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib import resources
+from operator import attrgetter
 from pathlib import Path
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.psparser import PSException
+from pdfplumber.utils import resolve_all
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 from pdfplumber.utils.text import chars_to_textmap
 
 from pipeline.errors import ExtractError
 from pipeline.records import BBox, Cell, ExtractedRow, Extraction, Line, Link, PageText, Source
+from pipeline.text import fold_radicals
 
 logger = logging.getLogger(__name__)
 
-# The table is drawn with ruling lines, so both directions come from the lines on the page.
-TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
-# Cell edges closer than this (points) are the same rule; merged cells leave gaps larger than it.
+# Cell edges closer than this (points) are the same row edge.
 EDGE_TOLERANCE = 2.0
 # A table needs at least this many header cells that we recognise before we call it ours;
 # fewer means an unrelated box (the cover's 「資料３－２」 frame, say).
 MIN_RECOGNISED_HEADERS = 2
-# How many rows from the top of a table may come before its header row (a caption row, say).
-HEADER_SEARCH_ROWS = 3
+
+# Rules are read from the page's ink, however the writer drew it. Ink closer than this
+# (points) across a rule is one rule: a rule drawn as a thin filled rectangle has two edges
+# 0.75pt apart, a double rule two strokes 2pt apart, and PowerPoint's filled cells leave white
+# gaps of 1-3pt between the edges of neighbouring fills.
+RULE_MERGE = 4.0
+# A segment whose ends differ by at most this much across it is horizontal (or vertical).
+AXIS_TOLERANCE = 0.5
+# A rule bounds a cell side where its ink covers at least this share of the side: a dashed
+# rule drawn dash by dash (3pt on, 4pt off) covers 43%, a dotted one (0.75pt dots every 3pt)
+# 25%; a rule that stops short of the cell's corners covers most of it.
+MIN_COVERAGE = 0.2
+# A horizontal rule ends a row only where it runs across at least this many columns: a
+# hyperlink's underline, which Office writers draw as a thin rule, lies inside one column.
+MIN_RULE_COLUMNS = 2
+# Bands between rules thinner than this (points) hold no text line: not a row.
+MIN_BAND = 4.0
+# A rectangle covering this share of the page is its background, drawn first by office
+# exporters; its edges are the page's, not rules.
+BACKGROUND_SHARE = 0.8
+# A char with the same text within this distance (points) of an earlier one is a copy drawn
+# over it to fake bold (some writers overprint a string 0.2-0.5pt to the side).
+OVERPRINT_TOLERANCE = 1.0
+# Each row has one 公表日 and one URL. Lines of a date cell whose gap exceeds this share of a
+# line's height are different rows' dates (`昨年` over `12/27` is one date, set at the cell's
+# line spacing); see split_rows_by_dates.
+ENTRY_GAP = 0.6
+DATE_FIELD = "published"
+URL_FIELD = "title_link"
+URL_LINE = re.compile(r"\s*https?\s*:", re.IGNORECASE)
+# Text a font without a usable ToUnicode map gives: pdfminer's `(cid:12)`, control
+# characters, Private Use code points, U+FFFD. Never data.
+UNDECODABLE = re.compile(
+    r"\(cid:\d+\)|[\x00-\x08\x0b-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff]"
+)
 # A PDF starts with `%PDF-`; readers allow some junk before it, within the first kilobyte.
 # An HTML error page or a text file saved as .pdf does not.
 PDF_MAGIC = b"%PDF-"
@@ -145,141 +181,71 @@ def _read_page(
 ) -> tuple[list[ExtractedRow], PageText, dict[str, tuple[float, float]] | None]:
     """Given a page, return its table rows, the text around the table, and the column layout."""
     number = page.page_number
-    chars = _unique_chars(page)
-    found = _find_table(pdf_path, page, chars, columns_by_header, layout)
-    if found is None:
-        return [], PageText(page=number, above=_lines(chars), below=()), layout
-    table_bbox, columns, data_cells = found
-    cells_chars = _bucket_chars(chars, [bbox for bbox, _ in data_cells])
+    where = f"{pdf_path}: page {number}"
+    chars = page_to_chars(page)
+    hrules, vrules = page_to_rules(page)
+    grid = rules_to_grid(where, chars, hrules, vrules, columns_by_header, layout)
+    if grid is None:
+        return [], PageText(page=number, above=chars_to_lines(chars), below=()), layout
+    cells = grid_to_cells(grid, hrules)
+    cells_chars = _bucket_chars(chars, [cell.bbox for cell in cells])
     cells = [
-        Cell(page=number, column=field, bbox=bbox, lines=_lines(cell_chars))
-        for (bbox, field), cell_chars in zip(data_cells, cells_chars, strict=True)
+        Cell(page=number, column=cell.column, bbox=cell.bbox, lines=chars_to_lines(bucket))
+        for cell, bucket in zip(cells, cells_chars, strict=True)
     ]
-    rows = _rows(number, cells, columns, _links(pdf_path, page))
-    top, bottom = table_bbox[1], table_bbox[3]
+    cells = split_rows_by_dates(where, cells)
+    rows = cells_to_rows(number, cells, grid.columns, annots_to_links(pdf_path, page))
+    _check_decodable(where, rows, grid.labels)
     page_text = PageText(
         page=number,
-        above=_lines([c for c in chars if c["bottom"] <= top + EDGE_TOLERANCE]),
-        below=_lines([c for c in chars if c["top"] >= bottom - EDGE_TOLERANCE]),
+        above=chars_to_lines([c for c in chars if c["bottom"] <= grid.top + EDGE_TOLERANCE]),
+        below=chars_to_lines([c for c in chars if c["top"] >= grid.bottom - EDGE_TOLERANCE]),
     )
-    return rows, page_text, columns
+    return rows, page_text, grid.columns
 
 
-def _unique_chars(page: pdfplumber.page.Page) -> list[dict]:
-    """Return the page's chars, without the copies some writers overprint to fake bold.
+# --- Characters ------------------------------------------------------------------------------
 
-    pdfplumber's dedupe is costly, so it runs only when a char repeats at the same spot.
+
+def page_to_chars(page: pdfplumber.page.Page) -> list[dict]:
+    """Given a page, return its chars, overprinted copies dropped and radicals unified.
+
+    Some writers fake bold by drawing a string twice a fraction of a point apart; some fonts
+    map a kanji's glyph to its radical's code point (西 read as ⻄), which Unicode lists as
+    equivalent to the ideograph.
     """
-    chars = page.chars
-    seen = {(c["text"], round(c["x0"], 1), round(c["top"], 1)) for c in chars}
-    return chars if len(seen) == len(chars) else page.dedupe_chars().chars
-
-
-def _find_table(
-    pdf_path: Path,
-    page: pdfplumber.page.Page,
-    chars: list[dict],
-    columns_by_header: dict[str, str],
-    layout: dict[str, tuple[float, float]] | None,
-) -> tuple[BBox, dict[str, tuple[float, float]], list[tuple[BBox, str]]] | None:
-    """Given a page, return (table bbox, {field: (x0, x1)}, [(cell bbox, field)]) or None."""
-    for table in page.find_tables(TABLE_SETTINGS):
-        cells = [tuple(c) for c in table.cells]
-        found = _header_row(chars, cells, columns_by_header)
-        if found is not None:
-            top, header, texts, known = found
-            columns = _columns_from_header(pdf_path, page.page_number, header, texts, known)
-            body = [c for c in cells if c[1] > top + EDGE_TOLERANCE]
-        elif layout is not None and _same_columns(_row_at(cells, min(c[1] for c in cells)), layout):
-            columns, body = layout, cells  # a continuation page that does not repeat the header
-        else:
-            if len({c[0] for c in cells}) > 1 and len({c[1] for c in cells}) > 1:
-                logger.warning(
-                    "%s: page %d: skipped a table without the expected header",
-                    pdf_path,
-                    page.page_number,
-                )
-            continue
-        data_cells = [(c, f) for c in body if (f := _column_of(c, columns)) is not None]
-        return tuple(table.bbox), columns, data_cells
-    return None
-
-
-def _header_row(
-    chars: list[dict], cells: list[tuple], columns_by_header: dict[str, str]
-) -> tuple[float, list[tuple], list[str], list[str | None]] | None:
-    """Return (top, cells, texts, fields) of the first row that reads as the header, or None.
-
-    The header is looked for in the first few rows: a table may open with a caption row.
-    """
-    tops: list[float] = []
-    for y in sorted(c[1] for c in cells):
-        if not tops or y - tops[-1] > EDGE_TOLERANCE:
-            tops.append(y)
-    for top in tops[:HEADER_SEARCH_ROWS]:
-        header = _row_at(cells, top)
-        texts = [
-            _squash("".join(line.text for line in _lines(bucket)))
-            for bucket in _bucket_chars(chars, header)
-        ]
-        known = [columns_by_header.get(t) for t in texts]
-        if sum(f is not None for f in known) >= MIN_RECOGNISED_HEADERS:
-            return top, header, texts, known
-    return None
-
-
-def _row_at(cells: list[tuple], top: float) -> list[tuple]:
-    """The cells whose top edge is at `top`, left to right."""
-    return sorted((c for c in cells if abs(c[1] - top) <= EDGE_TOLERANCE), key=lambda c: c[0])
-
-
-def _columns_from_header(
-    pdf_path: Path, page: int, header: list[tuple], texts: list[str], known: list[str | None]
-) -> dict[str, tuple[float, float]]:
-    """Given the header cells, return {field: (x0, x1)} or raise naming what is wrong."""
-    wanted = _header_names()
-    unknown = [t for t, f in zip(texts, known, strict=True) if f is None]
-    missing = [names[0] for field, names in wanted.items() if field not in known]
-    if unknown or missing:
-        parts = []
-        if missing:
-            parts.append("missing " + ", ".join(missing))
-        if unknown:
-            parts.append("unrecognised " + ", ".join(repr(t) for t in unknown))
-        raise ExtractError(f"{pdf_path}: page {page}: table header changed: {'; '.join(parts)}")
-    return {field: (c[0], c[2]) for c, field in zip(header, known, strict=True)}
-
-
-def _same_columns(header: list[tuple], layout: dict[str, tuple[float, float]]) -> bool:
-    """True if the table's first-row cells line up with a previous page's columns."""
-    edges = sorted((x0, x1) for x0, x1 in layout.values())
-    got = sorted((c[0], c[2]) for c in header)
-    return len(edges) == len(got) and all(
-        abs(a[0] - b[0]) <= EDGE_TOLERANCE and abs(a[1] - b[1]) <= EDGE_TOLERANCE
-        for a, b in zip(edges, got, strict=True)
-    )
-
-
-def _column_of(cell: tuple, columns: dict[str, tuple[float, float]]) -> str | None:
-    """Return the field whose header spans the cell's horizontal centre."""
-    centre = (cell[0] + cell[2]) / 2
-    return next((f for f, (x0, x1) in columns.items() if x0 <= centre <= x1), None)
-
-
-def _bucket_chars(chars: list[dict], boxes: list[BBox]) -> list[list[dict]]:
-    """Given chars and boxes, return for each box the chars whose centre lies inside it."""
-    buckets: list[list[dict]] = [[] for _ in boxes]
+    chars = _drop_overprints(page.chars)
+    folded = []
     for char in chars:
-        cx = (char["x0"] + char["x1"]) / 2
-        cy = (char["top"] + char["bottom"]) / 2
-        for i, (x0, top, x1, bottom) in enumerate(boxes):
-            if x0 <= cx <= x1 and top <= cy <= bottom:
-                buckets[i].append(char)
-                break
-    return buckets
+        text, count = fold_radicals(char["text"])
+        folded.append({**char, "text": text, "radical": True} if count else char)
+    return folded
 
 
-def _lines(chars: list[dict]) -> tuple[Line, ...]:
+def _drop_overprints(chars: list[dict]) -> list[dict]:
+    """Given chars, return them without the copies drawn on top of an earlier same char."""
+    grid: dict[tuple[str, int, int], list[dict]] = {}
+    kept = []
+    step = OVERPRINT_TOLERANCE
+    for char in chars:
+        gx, gy = int(char["x0"] // step), int(char["top"] // step)
+        near = (
+            other
+            for dx in (-1, 0, 1)
+            for dy in (-1, 0, 1)
+            for other in grid.get((char["text"], gx + dx, gy + dy), ())
+        )
+        if any(
+            abs(other["x0"] - char["x0"]) <= step and abs(other["top"] - char["top"]) <= step
+            for other in near
+        ):
+            continue
+        grid.setdefault((char["text"], gx, gy), []).append(char)
+        kept.append(char)
+    return kept
+
+
+def chars_to_lines(chars: list[dict]) -> tuple[Line, ...]:
     """Given a cell's chars, return its text lines from top to bottom."""
     if not chars:
         return ()
@@ -298,31 +264,386 @@ def _lines(chars: list[dict]) -> tuple[Line, ...]:
     )
 
 
-def _links(pdf_path: Path, page: pdfplumber.page.Page) -> list[Link]:
-    try:
-        hyperlinks = page.hyperlinks
-    # pdfplumber reads each annotation's entries unchecked: a damaged one fails in many ways.
-    except (KeyError, TypeError, ValueError) as exc:
+def _bucket_chars(chars: list[dict], boxes: list[BBox]) -> list[list[dict]]:
+    """Given chars and boxes, return for each box the chars whose centre lies inside it."""
+    buckets: list[list[dict]] = [[] for _ in boxes]
+    for char in chars:
+        cx = (char["x0"] + char["x1"]) / 2
+        cy = (char["top"] + char["bottom"]) / 2
+        for i, (x0, top, x1, bottom) in enumerate(boxes):
+            if x0 <= cx <= x1 and top <= cy <= bottom:
+                buckets[i].append(char)
+                break
+    return buckets
+
+
+# --- Rules: the page's ink, whatever drew it ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A straight horizontal or vertical stretch of ink: `at` across it, lo..hi along it."""
+
+    at: float
+    lo: float
+    hi: float
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """The ink along one horizontal or vertical line of the page, as disjoint spans."""
+
+    at: float
+    spans: tuple[tuple[float, float], ...]
+
+    def coverage(self, lo: float, hi: float) -> float:
+        """Given a stretch lo..hi along the rule, return the share of it the ink covers."""
+        if hi <= lo:
+            return 0.0
+        covered = sum(max(0.0, min(b, hi) - max(a, lo)) for a, b in self.spans)
+        return covered / (hi - lo)
+
+    @property
+    def lo(self) -> float:
+        return self.spans[0][0]
+
+    @property
+    def hi(self) -> float:
+        return self.spans[-1][1]
+
+
+def page_to_rules(page: pdfplumber.page.Page) -> tuple[list[_Rule], list[_Rule]]:
+    """Given a page, return its horizontal and its vertical rules, top to bottom, left to right.
+
+    Ink is taken from every drawing the writers use for rules: stroked lines, thin filled
+    rectangles, the edges of filled cells (PowerPoint tables, whose "rules" are the white
+    gaps between fills), dashes and dots drawn one by one; a page-size background is not ink.
+    """
+    horizontal: list[_Segment] = []
+    vertical: list[_Segment] = []
+    page_area = float(page.width * page.height)
+    for rect in page.rects:
+        if rect["width"] * rect["height"] >= BACKGROUND_SHARE * page_area:
+            continue
+        x0, top, x1, bottom = rect["x0"], rect["top"], rect["x1"], rect["bottom"]
+        horizontal += [_Segment(top, x0, x1), _Segment(bottom, x0, x1)]
+        vertical += [_Segment(x0, top, bottom), _Segment(x1, top, bottom)]
+    paths = [line["pts"] for line in page.lines] + [curve["pts"] for curve in page.curves]
+    for points in paths:
+        for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
+            if abs(ya - yb) <= AXIS_TOLERANCE and abs(xa - xb) > AXIS_TOLERANCE:
+                horizontal.append(_Segment((ya + yb) / 2, min(xa, xb), max(xa, xb)))
+            elif abs(xa - xb) <= AXIS_TOLERANCE:
+                vertical.append(_Segment((xa + xb) / 2, min(ya, yb), max(ya, yb)))
+    return segments_to_rules(horizontal), segments_to_rules(vertical)
+
+
+def segments_to_rules(segments: list[_Segment]) -> list[_Rule]:
+    """Given parallel segments, return rules: segments within RULE_MERGE across merged."""
+    rules: list[_Rule] = []
+    group: list[_Segment] = []
+    for segment in sorted(segments, key=attrgetter("at")):
+        if group and segment.at - group[-1].at > RULE_MERGE:
+            rules.append(_segments_to_rule(group))
+            group = []
+        group.append(segment)
+    if group:
+        rules.append(_segments_to_rule(group))
+    return rules
+
+
+def _segments_to_rule(group: list[_Segment]) -> _Rule:
+    spans: list[tuple[float, float]] = []
+    for segment in sorted(group, key=attrgetter("lo")):
+        if spans and segment.lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], segment.hi))
+        else:
+            spans.append((segment.lo, segment.hi))
+    return _Rule(at=(group[0].at + group[-1].at) / 2, spans=tuple(spans))
+
+
+# --- The grid: header, columns, row boundaries -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """One page's table: columns by field, its top and bottom, and where rows are ruled off."""
+
+    columns: dict[str, tuple[float, float]]
+    labels: dict[str, str]  # field -> the header as printed ("" on a page without a header)
+    top: float  # the header's top, or the table's top on a page that does not repeat it
+    body_top: float
+    bottom: float
+    dividers: tuple[_Rule | None, ...]  # the rule between each pair of neighbouring columns
+
+
+def rules_to_grid(
+    where: str,
+    chars: list[dict],
+    hrules: list[_Rule],
+    vrules: list[_Rule],
+    columns_by_header: dict[str, str],
+    layout: dict[str, tuple[float, float]] | None,
+) -> _Grid | None:
+    """Given a page's chars and rules, return its table grid, or None if it holds none of ours.
+
+    The header row names the columns; without one, a table whose column rules line up with
+    the previous page's columns continues the table.
+    """
+    header = _find_header(where, chars, hrules, vrules, columns_by_header)
+    if header is not None:
+        top, body_top, columns, labels = header
+    elif layout is not None:
+        columns, labels = layout, dict.fromkeys(layout, "")
+        body_top = _continuation_top(hrules, vrules, columns)
+        if body_top is None:
+            return None
+        top = body_top
+    else:
+        return None
+    ordered = sorted(columns.values())
+    dividers = tuple(_rule_near(vrules, x1) for (_, x1) in ordered[:-1])
+    bottom = _table_bottom(hrules, dividers, ordered, body_top)
+    return _Grid(columns, labels, top, body_top, bottom, dividers)
+
+
+def _find_header(
+    where: str,
+    chars: list[dict],
+    hrules: list[_Rule],
+    vrules: list[_Rule],
+    columns_by_header: dict[str, str],
+) -> tuple[float, float, dict[str, tuple[float, float]], dict[str, str]] | None:
+    """Return (top, bottom, {field: (x0, x1)}, {field: label}) of the header row, or None.
+
+    Each band between two horizontal rules is split at the vertical rules crossing it; the
+    first band whose pieces read as enough known headers is the header row. A table without
+    outer side borders ends where its horizontal rules end.
+    """
+    undecodable = None
+    for upper, lower in zip(hrules, hrules[1:], strict=False):
+        if lower.at - upper.at < MIN_BAND:
+            continue
+        lo, hi = min(upper.lo, lower.lo), max(upper.hi, lower.hi)
+        inner = [
+            r.at
+            for r in vrules
+            if lo + RULE_MERGE < r.at < hi - RULE_MERGE
+            and r.coverage(upper.at, lower.at) >= MIN_COVERAGE
+        ]
+        if not inner:
+            continue
+        edges = [lo, *inner, hi]
+        boxes = [(x0, upper.at, x1, lower.at) for x0, x1 in zip(edges, edges[1:], strict=False)]
+        texts = [
+            "".join(line.text for line in chars_to_lines(bucket))
+            for bucket in _bucket_chars(chars, boxes)
+        ]
+        known = [columns_by_header.get(_squash(t)) for t in texts]
+        if sum(f is not None for f in known) >= MIN_RECOGNISED_HEADERS:
+            columns = _columns_from_header(where, boxes, texts, known)
+            labels = {f: t for t, f in zip(texts, known, strict=True) if f is not None}
+            return upper.at, lower.at, columns, labels
+        undecodable = undecodable or next(
+            (m.group(0) for t in texts if (m := UNDECODABLE.search(t))), None
+        )
+    if undecodable is not None:
         raise ExtractError(
-            f"{pdf_path}: page {page.page_number}: damaged link annotation "
-            f"({type(exc).__name__}: {exc})"
-        ) from exc
+            f"{where}: a ruled row's text has no Unicode mapping ({undecodable}):"
+            " the font has no usable ToUnicode map, so the table's header cannot be read"
+        )
+    return None
+
+
+def _columns_from_header(
+    where: str, boxes: list[BBox], texts: list[str], known: list[str | None]
+) -> dict[str, tuple[float, float]]:
+    """Given the header cells, return {field: (x0, x1)} or raise naming what is wrong."""
+    wanted = _header_names()
+    unknown = [_squash(t) for t, f in zip(texts, known, strict=True) if f is None]
+    missing = [names[0] for field, names in wanted.items() if field not in known]
+    if unknown or missing:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing))
+        if unknown:
+            parts.append("unrecognised " + ", ".join(repr(t) for t in unknown))
+        raise ExtractError(f"{where}: table header changed: {'; '.join(parts)}")
+    return {field: (box[0], box[2]) for box, field in zip(boxes, known, strict=True)}
+
+
+def _rule_near(rules: list[_Rule], at: float) -> _Rule | None:
+    """The rule within RULE_MERGE of `at`, if any."""
+    near = [r for r in rules if abs(r.at - at) <= RULE_MERGE]
+    return min(near, key=lambda r: abs(r.at - at)) if near else None
+
+
+def _crossed(dividers: tuple[_Rule | None, ...], top: float, bottom: float) -> bool:
+    """True if most column dividers run through the band top..bottom."""
+    crossing = sum(1 for d in dividers if d is not None and d.coverage(top, bottom) >= MIN_COVERAGE)
+    return crossing * 2 > len(dividers)
+
+
+def _ruled_columns(rule: _Rule, ordered: list[tuple[float, float]]) -> list[bool]:
+    """For each column (x0, x1), whether the rule runs across it."""
+    return [rule.coverage(x0, x1) >= MIN_COVERAGE for x0, x1 in ordered]
+
+
+def _is_row_rule(rule: _Rule, ordered: list[tuple[float, float]]) -> bool:
+    """True for a rule across enough columns to end a row (an underline crosses one)."""
+    return sum(_ruled_columns(rule, ordered)) >= MIN_RULE_COLUMNS
+
+
+def _continuation_top(
+    hrules: list[_Rule], vrules: list[_Rule], columns: dict[str, tuple[float, float]]
+) -> float | None:
+    """Return the top of a table that continues the previous page's columns, or None."""
+    ordered = sorted(columns.values())
+    dividers = tuple(_rule_near(vrules, x1) for (_, x1) in ordered[:-1])
+    if any(d is None for d in dividers):
+        return None
+    rules = [r for r in hrules if _is_row_rule(r, ordered)]
+    for upper, lower in zip(rules, rules[1:], strict=False):
+        if lower.at - upper.at >= MIN_BAND and _crossed(dividers, upper.at, lower.at):
+            return upper.at
+    return None
+
+
+def _table_bottom(
+    hrules: list[_Rule],
+    dividers: tuple[_Rule | None, ...],
+    ordered: list[tuple[float, float]],
+    body_top: float,
+) -> float:
+    """Return the last row rule, going down from body_top, that the column dividers reach."""
+    bottom = body_top
+    for rule in hrules:
+        if rule.at - bottom < MIN_BAND or not _is_row_rule(rule, ordered):
+            continue
+        if not _crossed(dividers, bottom, rule.at):
+            break
+        bottom = rule.at
+    return bottom
+
+
+def grid_to_cells(grid: _Grid, hrules: list[_Rule]) -> list[Cell]:
+    """Given a table grid, return its body cells: each column cut at the rules that cross it.
+
+    A rule that stops at a column (none runs through a merged 事業者名 cell) leaves that
+    column's cell spanning the rows on both sides of it.
+    """
+    ordered = sorted(grid.columns.items(), key=lambda item: item[1])
+    spans = [x for _, x in ordered]
+    inner = [
+        r
+        for r in hrules
+        if grid.body_top + MIN_BAND <= r.at <= grid.bottom - MIN_BAND and _is_row_rule(r, spans)
+    ]
+    cells = []
+    for index, (field, (x0, x1)) in enumerate(ordered):
+        cuts = [grid.body_top, *(r.at for r in inner if _ruled_columns(r, spans)[index])]
+        cuts.append(grid.bottom)
+        cells += [
+            Cell(page=0, column=field, bbox=(x0, top, x1, bottom), lines=())
+            for top, bottom in zip(cuts, cuts[1:], strict=False)
+        ]
+    return cells
+
+
+# --- Rows ---------------------------------------------------------------------------------------
+
+
+def split_rows_by_dates(where: str, cells: list[Cell]) -> list[Cell]:
+    """Given a page's cells, return them with rows the rules do not separate told apart.
+
+    Each row has one 公表日: a band whose date cell holds several dates, one under another
+    with a gap wider than a line's spacing, and whose title cell holds as many URLs, is as
+    many rows, cut in the gaps where no cell of the band has text.
+    """
+    bands = _bands(cells)
+    out = list(cells)
+    for top, bottom in bands:
+        in_band = [c for c in cells if abs(c.bbox[1] - top) <= EDGE_TOLERANCE]
+        in_band = [c for c in in_band if abs(c.bbox[3] - bottom) <= EDGE_TOLERANCE]
+        dates = next((c for c in in_band if c.column == DATE_FIELD), None)
+        titles = next((c for c in in_band if c.column == URL_FIELD), None)
+        if dates is None or titles is None:
+            continue
+        entries = _entries(dates.lines)
+        urls = sum(1 for line in titles.lines if URL_LINE.match(line.text))
+        if len(entries) < 2 or urls != len(entries):
+            continue
+        cuts = _cuts(where, entries, in_band)
+        for cell in in_band:
+            out.remove(cell)
+            out += _cut_cell(cell, cuts)
+    return out
+
+
+def _entries(lines: tuple[Line, ...]) -> list[list[Line]]:
+    """Given a cell's lines, return them grouped where the gap exceeds a line's spacing."""
+    entries: list[list[Line]] = []
+    for line in lines:
+        height = line.bottom - line.top
+        if entries and line.top - entries[-1][-1].bottom > ENTRY_GAP * height:
+            entries.append([line])
+        elif entries:
+            entries[-1].append(line)
+        else:
+            entries.append([line])
+    return entries
+
+
+def _cuts(where: str, entries: list[list[Line]], cells: list[Cell]) -> list[float]:
+    """Return one y per gap between entries where no line of the cells lies, or raise."""
+    cuts = []
+    for before, after in zip(entries, entries[1:], strict=False):
+        lo, hi = before[-1].bottom, after[0].top
+        blocked = sorted(
+            (line.top, line.bottom)
+            for cell in cells
+            for line in cell.lines
+            if line.bottom > lo and line.top < hi
+        )
+        free, start = [], lo
+        for top, bottom in blocked:
+            if top > start:
+                free.append((start, top))
+            start = max(start, bottom)
+        if start < hi:
+            free.append((start, hi))
+        if not free:
+            raise ExtractError(
+                f"{where}: a ruled row holds {len(entries)} dates but its cells' text runs"
+                " across the gap between them: the rows cannot be told apart"
+            )
+        widest = max(free, key=lambda span: span[1] - span[0])
+        cuts.append((widest[0] + widest[1]) / 2)
+    return cuts
+
+
+def _cut_cell(cell: Cell, cuts: list[float]) -> list[Cell]:
+    edges = [cell.bbox[1], *cuts, cell.bbox[3]]
     return [
-        Link(page=page.page_number, uri=h["uri"], bbox=(h["x0"], h["top"], h["x1"], h["bottom"]))
-        for h in hyperlinks
+        Cell(
+            page=cell.page,
+            column=cell.column,
+            bbox=(cell.bbox[0], top, cell.bbox[2], bottom),
+            lines=tuple(ln for ln in cell.lines if top <= (ln.top + ln.bottom) / 2 < bottom),
+        )
+        for top, bottom in zip(edges, edges[1:], strict=False)
     ]
 
 
-def _rows(
+def cells_to_rows(
     page: int, cells: list[Cell], columns: dict[str, tuple[float, float]], links: Iterable[Link]
 ) -> list[ExtractedRow]:
     """Given a page's cells, return one row per band between consecutive horizontal rules.
 
     A cell that spans several bands (the merged 事業者名 cell) belongs to each of them.
     """
-    bands = _bands(cells)
     rows = []
-    for index, (top, bottom) in enumerate(bands):
+    for index, (top, bottom) in enumerate(_bands(cells)):
         middle = (top + bottom) / 2
         by_field = {}
         for field, (x0, x1) in columns.items():
@@ -339,7 +660,7 @@ def _rows(
             max(c.bbox[2] for c in by_field.values()),
             bottom,
         )
-        title = by_field.get("title_link")
+        title = by_field.get(URL_FIELD)
         row_links = tuple(
             link for link in links if title is not None and _overlaps(link.bbox, title.bbox)
         )
@@ -360,3 +681,67 @@ def _bands(cells: list[Cell]) -> list[tuple[float, float]]:
 
 def _overlaps(a: BBox, b: BBox) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _check_decodable(where: str, rows: list[ExtractedRow], labels: dict[str, str]) -> None:
+    """Raise naming the row and column if a cell's text did not decode to Unicode."""
+    names = _header_names()
+    for row in rows:
+        for field, cell in row.cells.items():
+            for line in cell.lines:
+                if match := UNDECODABLE.search(line.text):
+                    label = labels.get(field) or names[field][0]
+                    raise ExtractError(
+                        f"{where}, row {row.index + 1}: {label}: the font has no Unicode"
+                        f" mapping ({match.group(0)})"
+                    )
+
+
+# --- Links ----------------------------------------------------------------------------------------
+
+
+def annots_to_links(pdf_path: Path, page: pdfplumber.page.Page) -> list[Link]:
+    """Given a page, return its link annotations in the coordinates of its chars.
+
+    pdfminer turns a page's content by its /Rotate and moves it by its MediaBox origin;
+    pdfplumber does not do the same to annotations, so their /Rect is transformed here.
+    """
+    links = []
+    try:
+        for annot in resolve_all(page.page_obj.annots) or []:
+            action = annot.get("A") or {}
+            uri = action.get("URI") if isinstance(action, dict) else None
+            if uri is None:
+                continue
+            if isinstance(uri, bytes):
+                uri = uri.decode("utf-8", errors="replace")
+            bbox = _annot_bbox(page, annot["Rect"])
+            links.append(Link(page=page.page_number, uri=uri, bbox=bbox))
+    # An annotation's entries come unchecked from the file: a damaged one fails in many ways.
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ExtractError(
+            f"{pdf_path}: page {page.page_number}: damaged link annotation "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
+    return links
+
+
+def _annot_bbox(page: pdfplumber.page.Page, rect: list) -> BBox:
+    """Given an annotation's /Rect, return its bbox as pdfplumber places the page's chars."""
+    x0, y0, x1, y1 = (float(v) for v in resolve_all(rect))
+    ctm = _page_ctm(page)
+    xs, ys = [], []
+    for x, y in ((x0, y0), (x1, y1)):
+        xs.append(ctm[0] * x + ctm[2] * y + ctm[4] + float(page.mediabox[0]))
+        ys.append(float(page.height) - (ctm[1] * x + ctm[3] * y + ctm[5]) + float(page.mediabox[1]))
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _page_ctm(page: pdfplumber.page.Page) -> tuple[float, ...]:
+    """The matrix pdfminer applies to a page's content for its /Rotate and MediaBox."""
+    x0, y0, x1, y1 = (float(v) for v in page.page_obj.mediabox)
+    return {
+        90: (0, -1, 1, 0, -y0, x1),
+        180: (-1, 0, 0, -1, x1, y1),
+        270: (0, 1, -1, 0, y1, -x0),
+    }.get(page.rotation, (1, 0, 0, 1, -x0, -y0))

@@ -12,11 +12,13 @@ from pdfplumber.utils.exceptions import PdfminerException
 from PIL import ImageFont
 
 from pipeline.errors import ExtractError, PipelineError
-from pipeline.extract import TABLE_SETTINGS, extract
+from pipeline.extract import extract
 from pipeline.records import BBox, ExtractedRow
 
 logger = logging.getLogger(__name__)
 
+# pdfplumber's own table finder, drawn in grey for comparison with what extract reads.
+TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
 # 144 dpi: twice the PDF's 72 points per inch, enough to read the document's small print.
 DEFAULT_RESOLUTION = 144
 # RGBA colours: every cell pdfplumber found, the header cells and data cells extract assigned

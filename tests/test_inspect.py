@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from pipeline.errors import PipelineError
-from pipeline.extract import TABLE_SETTINGS, extract
-from pipeline.inspect import inspect_page
+from pipeline.extract import extract
+from pipeline.inspect import TABLE_SETTINGS, inspect_page
 
 REPLICA = Path(__file__).parent / "fixtures" / "085_03_02.replica.pdf"
 PAGE = 2
