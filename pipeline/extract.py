@@ -215,6 +215,8 @@ def page_to_chars(page: pdfplumber.page.Page) -> list[dict]:
     equivalent to the ideograph.
     """
     chars = _drop_overprints(page.chars)
+    if not fold_radicals("".join(char["text"] for char in chars))[1]:
+        return chars
     folded = []
     for char in chars:
         text, count = fold_radicals(char["text"])

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+import pipeline.extract as ex
 from pipeline.extract import extract
+from pipeline.records import Line
 
 REPLICA = Path(__file__).parent / "fixtures" / "085_03_02.replica.pdf"
 
@@ -87,3 +89,116 @@ def test_text_outside_the_table(extraction):
         line.text for line in page2.above
     ]
     assert page2.below[0].text.startswith("※上記は命令または勧告対象の事業者")
+
+
+# --- The rules of the geometry, each at its boundary ---------------------------------------
+
+
+def _seg(at, lo, hi):
+    return ex._Segment(at=at, lo=lo, hi=hi)
+
+
+def test_ink_within_rule_merge_across_is_one_rule():
+    # A thin filled rectangle's two edges, or the edges of two fills either side of a white gap.
+    rules = ex.segments_to_rules([_seg(100.0, 0, 50), _seg(100.0 + ex.RULE_MERGE, 50, 90)])
+    assert [(r.at, r.spans) for r in rules] == [(102.0, ((0, 90),))]
+
+
+def test_ink_further_apart_than_rule_merge_is_two_rules():
+    rules = ex.segments_to_rules([_seg(100.0, 0, 50), _seg(100.0 + ex.RULE_MERGE + 0.01, 0, 50)])
+    assert len(rules) == 2
+
+
+def test_dashes_drawn_one_by_one_are_one_rule_with_gaps():
+    dashes = [_seg(50.0, x, x + 3) for x in range(0, 70, 7)]  # 3pt on, 4pt off
+    (rule,) = ex.segments_to_rules(dashes)
+    assert len(rule.spans) == 10
+    assert rule.coverage(0, 70) == pytest.approx(30 / 70)
+
+
+def test_coverage_counts_only_ink_inside_the_stretch():
+    rule = ex._Rule(at=0.0, spans=((0.0, 10.0), (20.0, 30.0)))
+    assert rule.coverage(5, 25) == pytest.approx(10 / 20)
+    assert rule.coverage(10, 20) == 0.0
+    assert rule.coverage(30, 30) == 0.0
+
+
+def _row_rule(columns_covered, widths=(50.0, 50.0, 50.0)):
+    edges = [0.0]
+    for width in widths:
+        edges.append(edges[-1] + width)
+    spans = tuple((edges[i], edges[i + 1]) for i in columns_covered)
+    ordered = list(zip(edges, edges[1:], strict=False))
+    return ex._Rule(at=0.0, spans=spans), ordered
+
+
+def test_a_rule_across_two_columns_ends_a_row():
+    rule, ordered = _row_rule([1, 2])
+    assert ex._is_row_rule(rule, ordered)
+
+
+def test_a_rule_inside_one_column_is_an_underline_not_a_row_end():
+    rule, ordered = _row_rule([2])
+    assert not ex._is_row_rule(rule, ordered)
+
+
+@pytest.mark.parametrize(
+    ("share", "ruled"), [(ex.MIN_COVERAGE, True), (ex.MIN_COVERAGE - 0.01, False)]
+)
+def test_a_rule_bounds_a_cell_side_from_min_coverage(share, ruled):
+    rule = ex._Rule(at=0.0, spans=((0.0, 100.0 * share),))
+    assert ex._ruled_columns(rule, [(0.0, 100.0)]) == [ruled]
+
+
+def _char(text, x0, top, size=9.0):
+    return {"text": text, "x0": x0, "x1": x0 + size, "top": top, "bottom": top + size}
+
+
+@pytest.mark.parametrize(
+    ("dx", "dy", "kept"),
+    [
+        (0.3, 0.0, 1),  # faux bold: the same string again 0.3pt to the right
+        (ex.OVERPRINT_TOLERANCE, ex.OVERPRINT_TOLERANCE, 1),
+        (ex.OVERPRINT_TOLERANCE + 0.01, 0.0, 2),
+        (0.0, ex.OVERPRINT_TOLERANCE + 0.01, 2),
+    ],
+)
+def test_a_char_drawn_again_within_the_tolerance_is_an_overprint(dx, dy, kept):
+    chars = [_char("事", 100.0, 50.0), _char("事", 100.0 + dx, 50.0 + dy)]
+    assert len(ex._drop_overprints(chars)) == kept
+
+
+def test_a_different_char_at_the_same_spot_is_kept():
+    assert len(ex._drop_overprints([_char("事", 100.0, 50.0), _char("業", 100.3, 50.0)])) == 2
+
+
+def test_repeated_chars_side_by_side_are_kept():
+    chars = [_char("ー", 100.0, 50.0), _char("ー", 109.0, 50.0), _char("1", 118.0, 50.0)]
+    assert ex._drop_overprints(chars) == chars
+
+
+def _line(top, height=9.0, text="x"):
+    return Line(text=text, x0=0.0, x1=10.0, top=top, bottom=top + height, size=height)
+
+
+@pytest.mark.parametrize(
+    ("gap", "entries"), [(9.0 * ex.ENTRY_GAP, 1), (9.0 * ex.ENTRY_GAP + 0.01, 2)]
+)
+def test_date_lines_further_apart_than_entry_gap_are_two_dates(gap, entries):
+    first = _line(10.0)
+    second = _line(first.bottom + gap)
+    assert len(ex._entries((first, second))) == entries
+
+
+@pytest.mark.parametrize(
+    "text", ["(cid:12)", "\x01", "\x7f", "\x9f", "\ue000", "\uf8ff", "\ufffd", "\U000f0000"]
+)
+def test_text_a_font_could_not_map_is_undecodable(text):
+    assert ex.UNDECODABLE.search(f"関西{text}電力")
+
+
+@pytest.mark.parametrize(
+    "text", ["関西電力送配電", "①", "（１／６）", "cid:12", "(cid:)", "\uf900"]
+)
+def test_printed_text_is_decodable(text):
+    assert not ex.UNDECODABLE.search(text)
