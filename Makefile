@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 PDF := raw/085_03_02.pdf
 REPLICA := tests/fixtures/085_03_02.replica.pdf
 VARIANT := tests/fixtures/variant_a.pdf
+QUIRKS := $(patsubst %.json,%.pdf,$(wildcard tests/fixtures/quirks/*.json))
 GOLDEN := tests/fixtures/golden/085_03_02
 OUT := output
 
@@ -64,6 +65,12 @@ $(REPLICA): tests/fixtures/build_replica.py tests/fixtures/replica_085_03_02.jso
 $(VARIANT): tests/fixtures/build_replica.py tests/fixtures/variant_a.json | $(STAMP)
 	$(PY) tests/fixtures/build_replica.py tests/fixtures/variant_a.json $@
 
+# A quirk fixture is the main spec with the quirk's overrides, drawn and then post-processed.
+$(QUIRKS): tests/fixtures/quirks/%.pdf: tests/fixtures/quirks/%.json \
+		tests/fixtures/replica_085_03_02.json tests/fixtures/build_replica.py \
+		tests/fixtures/build_quirks.py tests/fixtures/quirks.py | $(STAMP)
+	$(PY) tests/fixtures/build_quirks.py $< $@
+
 # The report reads the incidents tables too; they are written together with
 # disclosures.parquet, so that file stands for all of them.
 $(OUT)/timeline.png $(OUT)/report.html &: $(OUT)/disclosures.parquet pipeline/report.py
@@ -71,7 +78,7 @@ $(OUT)/timeline.png $(OUT)/report.html &: $(OUT)/disclosures.parquet pipeline/re
 
 report: $(OUT)/report.html ## Write output/timeline.png and output/report.html
 
-replica: $(REPLICA) $(VARIANT) ## Rebuild the bundled replica PDFs from their specs
+replica: $(REPLICA) $(VARIANT) $(QUIRKS) ## Rebuild the bundled replica PDFs and quirk fixtures
 
 bench: $(STAMP) ## Time `run` against a bare pdfplumber pass over the same PDF
 	$(PY) bench/bench.py $(REPLICA)
