@@ -14,7 +14,7 @@ GOLDEN := tests/fixtures/golden/085_03_02
 OUT := output
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format replica bench clean download report
+.PHONY: help install run test lint format replica bench clean download report office-fixtures
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_/.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,15 @@ $(OUT)/timeline.png $(OUT)/report.html &: $(OUT)/disclosures.parquet pipeline/re
 report: $(OUT)/report.html ## Write output/timeline.png and output/report.html
 
 replica: $(REPLICA) $(VARIANT) $(QUIRKS) ## Rebuild the bundled replica PDFs and quirk fixtures
+
+# The LibreOffice-exported fixtures (tests/fixtures/office/README.md). The generator's own
+# packages live in a separate venv: `make test` needs none of them, the PDFs are committed.
+OFFICE_VENV ?= /tmp/officevenv
+
+office-fixtures: ## Rebuild tests/fixtures/office/ PDFs (needs LibreOffice: soffice + fonts-noto-cjk)
+	@test -x $(OFFICE_VENV)/bin/python || $(PYTHON) -m venv $(OFFICE_VENV)
+	$(OFFICE_VENV)/bin/python -m pip install --quiet python-pptx python-docx fonttools
+	$(OFFICE_VENV)/bin/python tests/fixtures/office/build_office.py
 
 bench: $(STAMP) ## Time `run` against a bare pdfplumber pass over the same PDF
 	$(PY) bench/bench.py $(REPLICA)
