@@ -1,0 +1,63 @@
+"""Files written beside their target and renamed over it, and a lock to take turns at a folder."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+# A file still being written, renamed over its target once complete: `.download-1f2e….part`.
+PART_SUFFIX = ".part"
+# New files get these permissions less the umask (644 under umask 022), as open() gives;
+# tempfile.mkstemp's 600 is meant for secrets, and a downloaded PDF is not one.
+NEW_FILE_MODE = 0o666
+
+
+@contextmanager
+def part_file(directory: Path, prefix: str) -> Iterator[Path]:
+    """Given a folder, yield a new empty part file in it, removed on exit unless renamed away."""
+    path = directory / f"{prefix}{secrets.token_hex(8)}{PART_SUFFIX}"
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, NEW_FILE_MODE))
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Given a lock file's path, hold an exclusive flock on it for the block, waiting for it.
+
+    The file is removed before the lock is let go, so nothing stays behind; a waiter that
+    then finds the path gone, or naming a newer file, locks that one instead.
+    """
+    while True:
+        with path.open("ab") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if _still_named(path, handle.fileno()):
+                try:
+                    yield
+                finally:
+                    # Left behind only in a folder made read-only meanwhile, where it is harmless.
+                    with suppress(OSError):
+                        path.unlink()
+                return
+
+
+def _still_named(path: Path, fd: int) -> bool:
+    """Given a path and an open file, return whether the path still names that file."""
+    try:
+        return os.path.samestat(os.stat(path), os.fstat(fd))
+    except FileNotFoundError:
+        return False
+
+
+def remove_parts(directory: Path, prefixes: Iterable[str]) -> list[Path]:
+    """Given a folder whose lock is held, remove the part files a killed run left; return them."""
+    stale = [path for prefix in prefixes for path in directory.glob(f"{prefix}*{PART_SUFFIX}")]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
