@@ -14,7 +14,7 @@ GOLDEN := tests/fixtures/golden/085_03_02
 OUT := output
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format replica bench clean download report office-fixtures
+.PHONY: help install run test lint format replica bench clean download report fuzz office-fixtures
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_/.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ run: $(OUT)/disclosures.parquet ## Download, run every stage, write output/ and 
 
 test: $(STAMP) ## Install, then run the whole test suite
 	$(BIN)/pytest -q
+
+fuzz: $(STAMP) ## Run the seeded fuzz test on 400 damaged replicas (FUZZ_CASES=N for another count)
+	FUZZ_CASES=$${FUZZ_CASES:-400} $(BIN)/pytest -q tests/test_fuzz.py
 
 lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check pipeline tests

@@ -9,7 +9,7 @@ import statistics
 import tomllib
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from operator import attrgetter
 from pathlib import Path
@@ -22,8 +22,9 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 from pdfplumber.utils.text import chars_to_textmap
 
 from pipeline.errors import ExtractError
+from pipeline.limits import DamagedContent, LimitExceeded, Watch, check_file_size, reading
 from pipeline.records import BBox, Cell, ExtractedRow, Extraction, Line, Link, PageText, Source
-from pipeline.text import fold_radicals
+from pipeline.text import URL_START, fold_radicals
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ MIN_COVERAGE = 0.2
 # A horizontal rule ends a row only where it runs across at least this many columns: a
 # hyperlink's underline, which Office writers draw as a thin rule, lies inside one column.
 MIN_RULE_COLUMNS = 2
+# A rectangle at most this thick (points) and longer than that is a rule along its length.
+THIN_RECT = 2.0
 # Bands between rules thinner than this (points) hold no text line: not a row.
 MIN_BAND = 4.0
 # A rectangle covering this share of the page is its background, drawn first by office
@@ -60,8 +63,8 @@ OVERPRINT_TOLERANCE = 1.0
 # line spacing); see split_rows_by_dates.
 ENTRY_GAP = 0.6
 DATE_FIELD = "published"
+COMPANY_FIELD = "company"
 URL_FIELD = "title_link"
-URL_LINE = re.compile(r"\s*https?\s*:", re.IGNORECASE)
 # Text a font without a usable ToUnicode map gives: pdfminer's `(cid:12)`, control
 # characters, Private Use code points, U+FFFD. Never data.
 UNDECODABLE = re.compile(
@@ -76,46 +79,117 @@ QUOTED_BYTES = 24
 # What reading a damaged page raises: pdfminer's parse errors, bare or wrapped by pdfplumber,
 # and pdfplumber's own for a page box that is not numbers.
 DAMAGED_PAGE_ERRORS = (PSException, PdfminerException, MalformedPDFException)
+# Every page is accounted for (PageText.role): it holds rows of the table, or it comes before
+# the first page that does (the cover), or after the last one (an annex, say). A page between
+# two pages with rows that holds none is an error: rows would be missing.
+ROLE_TABLE = "table"
+ROLE_BEFORE = "before table"
+ROLE_AFTER = "after table"
 
 
 def extract(pdf_path: Path) -> Extraction:
-    """Given a PDF of the disclosures table, return its rows with every cell's lines."""
+    """Given a PDF of the disclosures table, return its rows with every cell's lines.
+
+    Each page is read under the limits of pipeline/limits.py, and is refused if pdfminer met
+    damage on it. Every page is accounted for in the pages of the Source (ROLE_TABLE...).
+    """
     columns_by_header = _load_headers()
     data = _read_bytes(pdf_path)
     _check_is_pdf(pdf_path, data)
-    pages: list[PageText] = []
-    rows: list[ExtractedRow] = []
-    cover: tuple[Line, ...] = ()
-    with _open(pdf_path) as pdf:
+    with reading() as watch, _open(pdf_path, watch) as pdf:
         page_count = len(pdf.pages)
-        layout: dict[str, tuple[float, float]] | None = None
-        for page in pdf.pages:
-            try:
-                page_rows, page_text, layout = _read_page(pdf_path, page, columns_by_header, layout)
-            except DAMAGED_PAGE_ERRORS as exc:
-                raise ExtractError(
-                    f"{pdf_path}: page {page.page_number}: unreadable ({exc})"
-                ) from exc
-            finally:
-                page.close()
-            if page.page_number == 1 and not page_rows:
-                cover = page_text.above
-            pages.append(page_text)
-            rows.extend(page_rows)
-    if not rows and layout is not None:
+        pages, rows, layout = _read_pages(pdf_path, pdf, columns_by_header, watch)
+    rows = join_split_rows(rows)
+    if not any(rows) and layout is not None:
         raise ExtractError(f"{pdf_path}: the table has its header but no rows on any page")
-    if not rows:
+    if not any(rows):
         wanted = " | ".join(names[0] for names in _header_names().values())
         raise ExtractError(f"{pdf_path}: no table with the header {wanted} found on any page")
-    logger.info("%s: %d rows from %d pages", pdf_path, len(rows), page_count)
+    accounted = _account(pdf_path, pages, rows)
+    all_rows = tuple(row for page_rows in rows for row in page_rows)
+    logger.info("%s: %d rows from %d pages", pdf_path, len(all_rows), page_count)
     source = Source(
         path=str(pdf_path),
         sha256=hashlib.sha256(data).hexdigest(),
         page_count=page_count,
-        cover=cover,
-        pages=tuple(pages),
+        cover=pages[0].above if not rows[0] else (),
+        pages=accounted,
     )
-    return Extraction(source=source, rows=tuple(rows))
+    return Extraction(source=source, rows=all_rows)
+
+
+def _read_pages(
+    pdf_path: Path, pdf: pdfplumber.PDF, columns_by_header: dict[str, str], watch: Watch
+) -> tuple[list[PageText], list[list[ExtractedRow]], dict[str, tuple[float, float]] | None]:
+    """Given the open PDF, return each page's text and rows, and the last column layout.
+
+    Each page is read under the watch: a limit hit or damage met there is an error naming it.
+    """
+    texts: list[PageText] = []
+    rows: list[list[ExtractedRow]] = []
+    layout: dict[str, tuple[float, float]] | None = None
+    for page in pdf.pages:
+        number = page.page_number
+        try:
+            with watch.page(page.page_obj):
+                page_rows, page_text, layout = _read_page(pdf_path, page, columns_by_header, layout)
+        except LimitExceeded as exc:
+            raise ExtractError(f"{pdf_path}: page {number}: {exc}") from exc
+        except DamagedContent as exc:
+            raise ExtractError(f"{pdf_path}: page {number}: damaged content ({exc})") from exc
+        except DAMAGED_PAGE_ERRORS as exc:
+            raise ExtractError(f"{pdf_path}: page {number}: unreadable ({exc})") from exc
+        finally:
+            page.close()
+        texts.append(page_text)
+        rows.append(page_rows)
+    return texts, rows, layout
+
+
+def _account(
+    pdf_path: Path, pages: list[PageText], rows: list[list[ExtractedRow]]
+) -> tuple[PageText, ...]:
+    """Given each page's text and rows (some rows somewhere), return the pages with their role.
+
+    Raise ExtractError naming the first page without rows between two pages with rows, or a
+    page without rows that shows the table's header: its table was there but not read (a
+    first or last table page whose rules are damaged would otherwise pass for the cover or
+    an annex).
+    """
+    holding = [i for i, page_rows in enumerate(rows) if page_rows]
+    for i in range(holding[0], holding[-1]):
+        if not rows[i]:
+            later = pages[next(j for j in holding if j > i)].page
+            raise ExtractError(
+                f"{pdf_path}: page {pages[i].page}: no table rows, "
+                f"but the table continues on page {later}"
+            )
+    for page, page_rows in zip(pages, rows, strict=True):
+        if not page_rows and (headers := _headers_on(page)):
+            raise ExtractError(
+                f"{pdf_path}: page {page.page}: the table's header is on the page "
+                f"({headers}), but no table rows were read from it"
+            )
+    roles = [
+        ROLE_BEFORE if i < holding[0] else ROLE_AFTER if i > holding[-1] else ROLE_TABLE
+        for i in range(len(pages))
+    ]
+    return tuple(
+        replace(page, role=role, rows=len(page_rows))
+        for page, role, page_rows in zip(pages, roles, rows, strict=True)
+    )
+
+
+def _headers_on(page: PageText) -> str:
+    """Given a page's text, return the table headers it shows (" | "-joined), if at least
+    MIN_RECOGNISED_HEADERS of them, else ""."""
+    text = _squash("".join(line.text for line in (*page.above, *page.below)))
+    found = [
+        names[0]
+        for names in _header_names().values()
+        if any(_squash(name) in text for name in names)
+    ]
+    return " | ".join(found) if len(found) >= MIN_RECOGNISED_HEADERS else ""
 
 
 def _header_names() -> dict[str, list[str]]:
@@ -135,10 +209,14 @@ def _squash(text: str) -> str:
 
 
 def _read_bytes(pdf_path: Path) -> bytes:
+    """Given a path, return the file's bytes; raise ExtractError if unreadable or too large."""
     try:
+        check_file_size(pdf_path.stat().st_size)
         return pdf_path.read_bytes()
     except OSError as exc:
         raise ExtractError(f"{pdf_path}: cannot read ({exc.strerror})") from exc
+    except LimitExceeded as exc:
+        raise ExtractError(f"{pdf_path}: {exc}") from exc
 
 
 def _check_is_pdf(pdf_path: Path, data: bytes) -> None:
@@ -149,27 +227,42 @@ def _check_is_pdf(pdf_path: Path, data: bytes) -> None:
         raise ExtractError(f"{pdf_path}: not a PDF (it begins {data[:QUOTED_BYTES]!r})")
 
 
-def _open(pdf_path: Path) -> pdfplumber.PDF:
-    """Given a path, return the open PDF with its page tree read, or raise one ExtractError."""
+def _open(pdf_path: Path, watch: Watch) -> pdfplumber.PDF:
+    """Given a path, return the open PDF with its page tree read, or raise one ExtractError.
+
+    Opening is watched like a page (damage, time, decoded bytes), and the document's object
+    and page counts are checked against their limits before its page tree is read.
+    """
+    pdf = None
     try:
-        pdf = pdfplumber.open(pdf_path)
-    except PdfminerException as exc:
-        cause = exc.args[0] if exc.args else exc
-        # A PDF encrypted with an empty user password opens without one and is read as usual.
-        if isinstance(cause, PDFPasswordIncorrect):
-            raise ExtractError(f"{pdf_path}: the PDF is encrypted and needs a password") from exc
-        if isinstance(cause, PDFEncryptionError):
-            raise ExtractError(f"{pdf_path}: the PDF is encrypted ({cause})") from exc
-        if isinstance(cause, PSException):  # PDFSyntaxError, or PSEOF for a cut-off file
-            raise ExtractError(f"{pdf_path}: truncated or damaged PDF ({cause})") from exc
-        raise ExtractError(f"{pdf_path}: cannot open the PDF ({cause})") from exc
-    except (PSException, ValueError, TypeError, KeyError) as exc:
-        raise ExtractError(f"{pdf_path}: cannot open the PDF ({exc})") from exc
-    try:
-        pdf.pages  # noqa: B018 (parses the page tree, where a damaged file often fails)
-    except DAMAGED_PAGE_ERRORS as exc:
-        pdf.stream.close()  # pdf.close() would read the page tree again
-        raise ExtractError(f"{pdf_path}: truncated or damaged PDF ({exc})") from exc
+        with watch.document():
+            try:
+                pdf = pdfplumber.open(pdf_path)
+            except PdfminerException as exc:
+                cause = exc.args[0] if exc.args else exc
+                # A PDF encrypted with an empty user password opens without one: read as usual.
+                if isinstance(cause, PDFPasswordIncorrect):
+                    needs = "the PDF is encrypted and needs a password"
+                    raise ExtractError(f"{pdf_path}: {needs}") from exc
+                if isinstance(cause, PDFEncryptionError):
+                    raise ExtractError(f"{pdf_path}: the PDF is encrypted ({cause})") from exc
+                if isinstance(cause, PSException):  # PDFSyntaxError, or PSEOF for a cut-off file
+                    raise ExtractError(f"{pdf_path}: truncated or damaged PDF ({cause})") from exc
+                raise ExtractError(f"{pdf_path}: cannot open the PDF ({cause})") from exc
+            except (PSException, ValueError, TypeError, KeyError) as exc:
+                raise ExtractError(f"{pdf_path}: cannot open the PDF ({exc})") from exc
+            watch.check_document(pdf.doc)
+            try:
+                watch.check_page_count(len(pdf.pages))  # parses the page tree: damage shows here
+            except DAMAGED_PAGE_ERRORS as exc:
+                raise ExtractError(f"{pdf_path}: truncated or damaged PDF ({exc})") from exc
+    except (ExtractError, LimitExceeded, DamagedContent) as exc:
+        if pdf is not None:
+            pdf.stream.close()  # pdf.close() would read the page tree again
+        if isinstance(exc, ExtractError):
+            raise
+        what = exc if isinstance(exc, LimitExceeded) else f"truncated or damaged PDF ({exc})"
+        raise ExtractError(f"{pdf_path}: {what}") from exc
     return pdf
 
 
@@ -325,11 +418,15 @@ def page_to_rules(page: pdfplumber.page.Page) -> tuple[list[_Rule], list[_Rule]]
     vertical: list[_Segment] = []
     page_area = float(page.width * page.height)
     for rect in page.rects:
-        if rect["width"] * rect["height"] >= BACKGROUND_SHARE * page_area:
+        width, height = rect["width"], rect["height"]
+        if width * height >= BACKGROUND_SHARE * page_area:
             continue
         x0, top, x1, bottom = rect["x0"], rect["top"], rect["x1"], rect["bottom"]
-        horizontal += [_Segment(top, x0, x1), _Segment(bottom, x0, x1)]
-        vertical += [_Segment(x0, top, bottom), _Segment(x1, top, bottom)]
+        # A thin rectangle is a rule along its length; its short ends are not rules.
+        if not (height <= THIN_RECT < width):
+            vertical += [_Segment(x0, top, bottom), _Segment(x1, top, bottom)]
+        if not (width <= THIN_RECT < height):
+            horizontal += [_Segment(top, x0, x1), _Segment(bottom, x0, x1)]
     paths = [line["pts"] for line in page.lines] + [curve["pts"] for curve in page.curves]
     for points in paths:
         for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
@@ -341,11 +438,15 @@ def page_to_rules(page: pdfplumber.page.Page) -> tuple[list[_Rule], list[_Rule]]
 
 
 def segments_to_rules(segments: list[_Segment]) -> list[_Rule]:
-    """Given parallel segments, return rules: segments within RULE_MERGE across merged."""
+    """Given parallel segments, return rules: segments within RULE_MERGE across merged.
+
+    A rule is never wider than RULE_MERGE: the dots of a dotted rule, side by side, do not
+    chain into one wide vertical rule.
+    """
     rules: list[_Rule] = []
     group: list[_Segment] = []
     for segment in sorted(segments, key=attrgetter("at")):
-        if group and segment.at - group[-1].at > RULE_MERGE:
+        if group and segment.at - group[0].at > RULE_MERGE:
             rules.append(_segments_to_rule(group))
             group = []
         group.append(segment)
@@ -475,9 +576,9 @@ def _columns_from_header(
 
 
 def _rule_near(rules: list[_Rule], at: float) -> _Rule | None:
-    """The rule within RULE_MERGE of `at`, if any."""
+    """The rule within RULE_MERGE of `at` with the most ink, if any."""
     near = [r for r in rules if abs(r.at - at) <= RULE_MERGE]
-    return min(near, key=lambda r: abs(r.at - at)) if near else None
+    return max(near, key=lambda r: r.coverage(r.lo, r.hi) * (r.hi - r.lo)) if near else None
 
 
 def _crossed(dividers: tuple[_Rule | None, ...], top: float, bottom: float) -> bool:
@@ -560,19 +661,25 @@ def split_rows_by_dates(where: str, cells: list[Cell]) -> list[Cell]:
 
     Each row has one 公表日: a band whose date cell holds several dates, one under another
     with a gap wider than a line's spacing, and whose title cell holds as many URLs, is as
-    many rows, cut in the gaps where no cell of the band has text.
+    many rows, cut in the widest gap where no cell of the band but 事業者名 has text.
     """
     bands = _bands(cells)
     out = list(cells)
     for top, bottom in bands:
-        in_band = [c for c in cells if abs(c.bbox[1] - top) <= EDGE_TOLERANCE]
-        in_band = [c for c in in_band if abs(c.bbox[3] - bottom) <= EDGE_TOLERANCE]
+        # The 事業者名 cell spans its block's rows, its name centred across them: not cut.
+        in_band = [
+            c
+            for c in cells
+            if c.column != COMPANY_FIELD
+            and abs(c.bbox[1] - top) <= EDGE_TOLERANCE
+            and abs(c.bbox[3] - bottom) <= EDGE_TOLERANCE
+        ]
         dates = next((c for c in in_band if c.column == DATE_FIELD), None)
         titles = next((c for c in in_band if c.column == URL_FIELD), None)
         if dates is None or titles is None:
             continue
         entries = _entries(dates.lines)
-        urls = sum(1 for line in titles.lines if URL_LINE.match(line.text))
+        urls = sum(1 for line in titles.lines if URL_START.search(line.text))
         if len(entries) < 2 or urls != len(entries):
             continue
         cuts = _cuts(where, entries, in_band)
@@ -670,6 +777,47 @@ def cells_to_rows(
             ExtractedRow(page=page, index=index, bbox=bbox, cells=by_field, links=row_links)
         )
     return rows
+
+
+def join_split_rows(pages: list[list[ExtractedRow]]) -> list[list[ExtractedRow]]:
+    """Given each page's rows, return them with rows split over a page break joined.
+
+    Word and Writer let a row break across pages: the next page's first row then holds the
+    rest of the previous page's last row, with no 公表日 and no 事業者名 of its own. It is
+    joined only where the two parts hold one URL between them: two URLs are two rows, and a
+    row that lost its date stays a row, to fail as one.
+    """
+    out: list[list[ExtractedRow]] = []
+    last: ExtractedRow | None = None
+    for rows in pages:
+        if rows and last is not None and _continues(last, rows[0]):
+            joined = _join_rows(last, rows[0])
+            previous = next(page for page in reversed(out) if page)
+            previous[-1] = joined
+            rows = [replace(row, index=row.index - 1) for row in rows[1:]]
+        out.append(list(rows))
+        last = next((page[-1] for page in reversed(out) if page), None)
+    return out
+
+
+def _continues(before: ExtractedRow, after: ExtractedRow) -> bool:
+    def has_url(row: ExtractedRow) -> bool:
+        return any(URL_START.search(line.text) for line in row.cells[URL_FIELD].lines)
+
+    return (
+        not after.cells[DATE_FIELD].lines
+        and not after.cells[COMPANY_FIELD].lines
+        and bool(before.cells[DATE_FIELD].lines)
+        and has_url(before) + has_url(after) == 1
+    )
+
+
+def _join_rows(before: ExtractedRow, after: ExtractedRow) -> ExtractedRow:
+    cells = {
+        field: replace(cell, lines=cell.lines + after.cells[field].lines)
+        for field, cell in before.cells.items()
+    }
+    return replace(before, cells=cells, links=before.links + after.links)
 
 
 def _bands(cells: list[Cell]) -> list[tuple[float, float]]:

@@ -12,7 +12,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 from PIL import ImageFont
 
 from pipeline.errors import ExtractError, PipelineError
-from pipeline.extract import extract
+from pipeline.extract import extract, page_to_rules
 from pipeline.records import BBox, ExtractedRow
 
 logger = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ DEFAULT_RESOLUTION = 144
 # to a field, the row bands it cut, and the characters' centres (optional).
 CLEAR = (0, 0, 0, 0)
 TABLE_CELL_STROKE = (120, 120, 120, 255)
+RULE_STROKE = (0, 170, 170, 255)
 HEADER_FILL = (255, 150, 0, 90)
 DATA_FILL = (0, 120, 255, 40)
 ROW_STROKE = (220, 0, 60, 255)
@@ -47,7 +48,8 @@ def inspect_page(
 ) -> Path:
     """Given a PDF and a 1-based page, write a PNG of the page with extract's view drawn on it.
 
-    Grey outlines: every cell pdfplumber's table finder found. Orange: the header cells
+    Grey outlines: every cell pdfplumber's table finder found. Teal: the ink extract reads
+    as rules, however it was drawn (lines, rectangle edges, dashes, dots). Orange: the header cells
     extract recognised, labelled with their field. Blue: the data cells it read, labelled
     with the field they were assigned to. Red: the row bands, labelled with the row number
     the output gives them. With char_centres, a dot at each character's centre: green inside
@@ -69,6 +71,7 @@ def inspect_page(
         data = _data_cells(rows, found)
         image = page.to_image(resolution=resolution)
         image.draw_rects(found, fill=CLEAR, stroke=TABLE_CELL_STROKE, stroke_width=1)
+        _draw_rules(image, page)
         image.draw_rects(list(header), fill=HEADER_FILL, stroke=CLEAR, stroke_width=0)
         image.draw_rects(list(data), fill=DATA_FILL, stroke=CLEAR, stroke_width=0)
         image.draw_rects([row.bbox for row in rows], fill=CLEAR, stroke=ROW_STROKE, stroke_width=2)
@@ -127,6 +130,17 @@ def _data_cells(rows: list[ExtractedRow], found: list[BBox]) -> dict[BBox, str]:
         for field, cell in row.cells.items()
         if tuple(cell.bbox) in ruled
     }
+
+
+def _draw_rules(image: PageImage, page: pdfplumber.page.Page) -> None:
+    """Draw every stretch of ink extract reads as a rule (dashes and gaps as they are)."""
+    horizontal, vertical = page_to_rules(page)
+    for rule in horizontal:
+        for x0, x1 in rule.spans:
+            image.draw_line([(x0, rule.at), (x1, rule.at)], stroke=RULE_STROKE, stroke_width=2)
+    for rule in vertical:
+        for top, bottom in rule.spans:
+            image.draw_line([(rule.at, top), (rule.at, bottom)], stroke=RULE_STROKE, stroke_width=2)
 
 
 def _draw_chars(image: PageImage, chars: list[dict], cells: list[BBox]) -> None:

@@ -61,6 +61,11 @@ class PageText:
     page: int
     above: tuple[Line, ...]
     below: tuple[Line, ...]
+    # What extract made of the page, once it has seen them all: "table" (it holds table
+    # rows), "before table" (it comes before the first page with rows: the cover) or "after
+    # table" (no rows on it nor on any later page). None until then.
+    role: str | None = None
+    rows: int = 0  # table rows read on the page
 
 
 @dataclass(frozen=True)

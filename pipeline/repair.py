@@ -8,11 +8,10 @@ import unicodedata
 
 from pipeline.errors import RepairError
 from pipeline.records import Cell, ExtractedRow, Extraction, Line, Repaired, RepairedRow
+from pipeline.text import URL_START
 
 logger = logging.getLogger(__name__)
 
-# Where a title cell's URL begins: the title lines come first, the URL on the lines after.
-URL_START = re.compile(r"https?\s*:\s*/\s*/", re.IGNORECASE)
 
 # Circled numbers ① to ㊿, as a regex character class: item labels in 補足.
 CIRCLED = "①-⑳㉑-㉟㊱-㊿"

@@ -1,4 +1,4 @@
-"""Text rules shared by the stages: radical code points folded to the ideographs they stand for."""
+"""Text rules shared by the stages: where a URL starts; radicals folded to their ideographs."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import re
 from collections.abc import Mapping
 from importlib import resources
 from types import MappingProxyType
+
+# Where a title cell's URL begins, spaces that extraction put inside it allowed: the title
+# lines come first, the URL on the lines after (`https://www.kansai -td.co.jp/…`).
+URL_START = re.compile(r"https?\s*:\s*/\s*/", re.IGNORECASE)
 
 # Meiryo and Yu Gothic draw a kanji and its radical with one glyph, and office exporters then
 # write the radical into the PDF's ToUnicode map: 関西電力 is extracted as 関⻄電⼒ (U+2EC4,

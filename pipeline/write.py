@@ -112,6 +112,12 @@ def _report(normalized: Normalized, findings: tuple[Finding, ...]) -> dict:
         "sha256": document.source.sha256,
         "document_date": document.date.isoformat(),
         "rows": len(normalized.disclosures),
+        # Every page of the PDF and what extract made of it: table rows, or before or after
+        # the table (the cover, an annex); see PageText.role.
+        "pages": [
+            {"page": page.page, "role": page.role, "rows": page.rows}
+            for page in document.source.pages
+        ],
         "passed": not any(f.level == "error" for f in findings),
         "errors": [dataclasses.asdict(f) for f in findings if f.level == "error"],
         "warnings": [dataclasses.asdict(f) for f in findings if f.level == "warning"],

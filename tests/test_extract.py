@@ -7,11 +7,13 @@ must come back in its own cell, line by line, as printed.
 
 from pathlib import Path
 
+import pdfplumber
 import pytest
+from reportlab.pdfgen import canvas
 
 import pipeline.extract as ex
 from pipeline.extract import extract
-from pipeline.records import Line
+from pipeline.records import Cell, ExtractedRow, Line
 
 REPLICA = Path(__file__).parent / "fixtures" / "085_03_02.replica.pdf"
 
@@ -202,3 +204,86 @@ def test_text_a_font_could_not_map_is_undecodable(text):
 )
 def test_printed_text_is_decodable(text):
     assert not ex.UNDECODABLE.search(text)
+
+
+def test_a_rule_is_never_wider_than_rule_merge():
+    # The short sides of a dotted rule's dots, 0.75pt apart every 3pt, do not chain into one.
+    dots = [_seg(x, 10.0, 10.75) for x in (0.0, 0.75, 3.0, 3.75, 6.0, 6.75, 9.0, 9.75)]
+    assert [rule.at for rule in ex.segments_to_rules(dots)] == [1.875, 7.875]
+
+
+def _page_with_rect(tmp_path, width, height):
+    path = tmp_path / "rect.pdf"
+    page = canvas.Canvas(str(path), pagesize=(400, 300), invariant=1)
+    page.rect(100, 150, width, height, stroke=0, fill=1)
+    page.showPage()
+    page.save()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("height", "vertical_rules"), [(ex.THIN_RECT, 0), (ex.THIN_RECT + 0.01, 2)]
+)
+def test_a_thin_filled_rectangle_is_one_rule_along_its_length(tmp_path, height, vertical_rules):
+    with pdfplumber.open(_page_with_rect(tmp_path, 50, height)) as pdf:
+        horizontal, vertical = ex.page_to_rules(pdf.pages[0])
+    assert len(horizontal) == 1 and horizontal[0].spans == ((100.0, 150.0),)
+    assert len(vertical) == vertical_rules
+
+
+def test_a_page_size_background_is_not_a_rule(tmp_path):
+    with pdfplumber.open(_page_with_rect(tmp_path, 400 * ex.BACKGROUND_SHARE, 300)) as pdf:
+        assert ex.page_to_rules(pdf.pages[0]) == ([], [])
+    with pdfplumber.open(_page_with_rect(tmp_path, 400 * ex.BACKGROUND_SHARE - 1, 300)) as pdf:
+        assert [len(rules) for rules in ex.page_to_rules(pdf.pages[0])] == [2, 2]
+
+
+def _cell(field, *texts):
+    lines = tuple(_line(10.0 * i, text=t) for i, t in enumerate(texts))
+    return Cell(page=1, column=field, bbox=(0.0, 0.0, 10.0, 10.0), lines=lines)
+
+
+def _xrow(page, index, company=(), date=(), title=()):
+    cells = {
+        "company": _cell("company", *company),
+        "published": _cell("published", *date),
+        "location": _cell("location", "トップページ"),
+        "title_link": _cell("title_link", *title),
+        "summary": _cell("summary"),
+    }
+    return ExtractedRow(page=page, index=index, bbox=(0, 0, 1, 1), cells=cells, links=())
+
+
+HEAD = _xrow(2, 9, company=["関西電力"], date=["5/12"], title=["報告について", "https://x.jp/pdf/"])
+
+
+def test_a_row_broken_over_a_page_is_joined_to_its_start():
+    tail = _xrow(3, 0, title=["20230512_1j.pdf"])
+    nxt = _xrow(3, 1, company=["中国電力"], date=["1/13"], title=["件名", "https://y.jp/"])
+    pages = ex.join_split_rows([[HEAD], [tail, nxt]])
+    joined = pages[0][0]
+    assert [line.text for line in joined.cells["title_link"].lines] == [
+        "報告について",
+        "https://x.jp/pdf/",
+        "20230512_1j.pdf",
+    ]
+    assert [(row.page, row.index) for row in pages[1]] == [(3, 0)]
+    assert pages[1][0].cells["company"].lines[0].text == "中国電力"
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        _xrow(3, 0, date=["5/13"], title=["20230512_1j.pdf"]),  # a date: a row of its own
+        _xrow(3, 0, company=["中国電力"], title=["20230512_1j.pdf"]),  # a company of its own
+        _xrow(3, 0, title=["件名", "https://y.jp/"]),  # two URLs are two rows
+    ],
+)
+def test_a_first_row_that_can_be_a_row_is_not_joined(tail):
+    assert ex.join_split_rows([[HEAD], [tail]]) == [[HEAD], [tail]]
+
+
+def test_the_tail_of_a_row_without_a_url_joins_when_it_holds_the_url():
+    head = _xrow(2, 9, company=["関西電力"], date=["5/12"], title=["報告について"])
+    tail = _xrow(3, 0, title=["https://x.jp/a.pdf"])
+    assert len(ex.join_split_rows([[head], [tail]])[1]) == 0

@@ -13,7 +13,10 @@ tests/fixtures/office/build_office.py writes from the replica's spec and the gol
   paginated by Writer itself: the header row repeats on every page (and its fills are drawn
   twice), rows of a company are parted by dashed lines drawn as one dash-patterned stroke,
   the table has no rule at its left or right end, and a company block runs over a page
-  break, so a page opens with a row whose 事業者名 cell is empty.
+  break, so a page opens with a row whose 事業者名 cell is empty;
+- 085_03_02.writer-split.pdf: the same document with Writer's (and Word's) default of
+  letting a row break over a page: a row's last lines, its URL's tail among them, open the
+  next page under the repeated header, with no 公表日 or 事業者名 of their own.
 
 Each must give the 43 hand-checked golden rows on every column but `page` and `row` (the
 exporter lays the pages out its own way). The quirk tests pin what each fixture carries, so
@@ -37,6 +40,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 OFFICE = FIXTURES / "office"
 IMPRESS = OFFICE / "085_03_02.impress.pdf"
 WRITER = OFFICE / "085_03_02.writer.pdf"
+WRITER_SPLIT = OFFICE / "085_03_02.writer-split.pdf"
 GOLDEN = FIXTURES / "golden" / "085_03_02" / "disclosures.csv"
 # Columns compared with the golden rows: all but where the exporter happened to print them.
 PLACEMENT = ("page", "row")
@@ -51,7 +55,11 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-@pytest.fixture(scope="module", params=[IMPRESS, WRITER], ids=["impress", "writer"])
+@pytest.fixture(
+    scope="module",
+    params=[IMPRESS, WRITER, WRITER_SPLIT],
+    ids=["impress", "writer", "writer-split"],
+)
 def run_output(request, tmp_path_factory) -> tuple[Path, list[dict[str, str]]]:
     """Run the CLI on one office fixture; return (pdf, its disclosures.csv rows)."""
     pdf = request.param
@@ -92,6 +100,12 @@ def test_rows_fall_on_the_exporters_pages(run_output):
     placement = [(r["page"], r["row"]) for r in rows]
     if pdf == IMPRESS:
         assert placement == [(r["page"], r["row"]) for r in golden]
+    elif pdf == WRITER_SPLIT:
+        # The 5/12 row starts at the foot of page 2 and keeps that place; its tail on page 3
+        # is not a row, so page 3's row 1 is the next company's first.
+        assert (rows[9]["page"], rows[9]["row"]) == ("2", "10")
+        assert (rows[10]["page"], rows[10]["row"]) == ("3", "1")
+        assert rows[10]["company"] != rows[9]["company"]
     else:
         kepco_last = rows[9]
         assert (kepco_last["page"], kepco_last["row"]) == ("3", "1")
@@ -303,3 +317,14 @@ def test_cover_has_autospacing_gaps(pdf_path):
         assert "第 85 回" in cover
         table = pdf.pages[-1].extract_text()
         assert "NW側システム" in table.replace("\n", "")
+
+
+def test_writer_split_fixture_breaks_a_row_over_a_page():
+    """Page 3 opens, under the repeated header, with the tail of page 2's last row's URL."""
+    with pdfplumber.open(WRITER_SPLIT) as pdf:
+        page2, page3 = (pdf.pages[i].extract_text().split("\n") for i in (1, 2))
+    assert page2[-2] == "https://www.kepco.co.jp/corporate/pr/2023/pdf/"
+    assert page3[:2] == [
+        "事業者名 公表日 掲載箇所 タイトル、リンク 補足（主な掲載内容・事案）",
+        "20230512_1j.pdf",
+    ]

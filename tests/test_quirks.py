@@ -11,6 +11,7 @@ producer behaviour and its source are cited there and in each fixture's JSON):
    [50 100 1010 640], drawing and links moved with it.
 3. Rulings that are not one clean stroke: dashed (one path per 3pt dash, 4pt gaps) and dotted
    (0.75pt squares every 3pt) rules inside a company block (PdfPig#194, PyMuPDF#3539);
+   blocks_only, no rule inside a company block at all (the text tells its rows apart);
    no_outer_sides (pdfplumber#307); cell_segments, four segments per cell stopping 2pt short
    of the corners (fulgur#121, html2openxml#156); thin_rects, rules as filled 0.75pt
    rectangles as Word and Excel export them (PyMuPDF#1830, office2pdf#619); fills, a
@@ -78,6 +79,7 @@ GOLDEN_FIXTURES = [
     "mediabox_offset",
     "dashed",
     "dotted",
+    "blocks_only",
     "no_outer_sides",
     "cell_segments",
     "thin_rects",
@@ -244,6 +246,17 @@ def test_dotted_fixture_draws_rules_inside_a_block_as_tiny_filled_squares():
     pitches = {round(b["x0"] - a["x0"], 2) for row in rows.values() for a, b in pairwise(row)}
     assert pitches == {3.0}
     assert not {round(line["top"], 2) for line in objects["line"]} & set(rows)
+
+
+def test_blocks_only_fixture_has_no_rule_between_the_rows_of_a_company():
+    def horizontal_tops(objects):
+        return {round(line["top"], 2) for line in objects["line"] if line["height"] == 0}
+
+    with pdfplumber.open(REPLICA) as pdf:
+        ruled = horizontal_tops(pdf.pages[1].objects)
+    blocks_only = horizontal_tops(_objects("blocks_only"))
+    assert blocks_only < ruled
+    assert len(ruled - blocks_only) == PAGE_2_ROW_RULES
 
 
 def test_no_outer_sides_fixture_has_no_vertical_edge_at_either_end_of_the_table():
