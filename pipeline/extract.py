@@ -55,6 +55,8 @@ MIN_BAND = 4.0
 # A rectangle covering this share of the page is its background, drawn first by office
 # exporters; its edges are the page's, not rules.
 BACKGROUND_SHARE = 0.8
+# The key a char read through a radical code point carries: how many code points were unified.
+UNIFIED = "unified_radicals"
 # A char with the same text within this distance (points) of an earlier one is a copy drawn
 # over it to fake bold (some writers overprint a string 0.2-0.5pt to the side).
 OVERPRINT_TOLERANCE = 1.0
@@ -62,6 +64,9 @@ OVERPRINT_TOLERANCE = 1.0
 # line's height are different rows' dates (`昨年` over `12/27` is one date, set at the cell's
 # line spacing); see split_rows_by_dates.
 ENTRY_GAP = 0.6
+# A glyph that starts further inside the one before it than this share of the narrower's
+# width is drawn over it; kerning and tight CJK punctuation overlap far less.
+OVERLAP_SHARE = 0.5
 DATE_FIELD = "published"
 COMPANY_FIELD = "company"
 URL_FIELD = "title_link"
@@ -276,23 +281,28 @@ def _read_page(
     number = page.page_number
     where = f"{pdf_path}: page {number}"
     chars = page_to_chars(page)
+    unified = sum(char.get(UNIFIED, 0) for char in chars)
     hrules, vrules = page_to_rules(page)
     grid = rules_to_grid(where, chars, hrules, vrules, columns_by_header, layout)
     if grid is None:
-        return [], PageText(page=number, above=chars_to_lines(chars), below=()), layout
+        text = PageText(page=number, above=chars_to_lines(chars), below=(), unified=unified)
+        return [], text, layout
     cells = grid_to_cells(grid, hrules)
     cells_chars = _bucket_chars(chars, [cell.bbox for cell in cells])
+    read = [_text_lines(bucket) for bucket in cells_chars]
+    overlaps = {cell.bbox: text for cell, (_, text) in zip(cells, read, strict=True) if text}
     cells = [
-        Cell(page=number, column=cell.column, bbox=cell.bbox, lines=chars_to_lines(bucket))
-        for cell, bucket in zip(cells, cells_chars, strict=True)
+        Cell(page=number, column=cell.column, bbox=cell.bbox, lines=lines)
+        for cell, (lines, _) in zip(cells, read, strict=True)
     ]
     cells = split_rows_by_dates(where, cells)
     rows = cells_to_rows(number, cells, grid.columns, annots_to_links(pdf_path, page))
-    _check_decodable(where, rows, grid.labels)
+    _check_readable(where, rows, grid.labels, overlaps)
     page_text = PageText(
         page=number,
         above=chars_to_lines([c for c in chars if c["bottom"] <= grid.top + EDGE_TOLERANCE]),
         below=chars_to_lines([c for c in chars if c["top"] >= grid.bottom - EDGE_TOLERANCE]),
+        unified=unified,
     )
     return rows, page_text, grid.columns
 
@@ -313,7 +323,7 @@ def page_to_chars(page: pdfplumber.page.Page) -> list[dict]:
     folded = []
     for char in chars:
         text, count = fold_radicals(char["text"])
-        folded.append({**char, "text": text, "radical": True} if count else char)
+        folded.append({**char, "text": text, UNIFIED: count} if count else char)
     return folded
 
 
@@ -342,10 +352,26 @@ def _drop_overprints(chars: list[dict]) -> list[dict]:
 
 def chars_to_lines(chars: list[dict]) -> tuple[Line, ...]:
     """Given a cell's chars, return its text lines from top to bottom."""
+    return _text_lines(chars)[0]
+
+
+def _text_lines(chars: list[dict]) -> tuple[tuple[Line, ...], str | None]:
+    """Given a cell's chars, return its lines, and the first line whose glyphs overlap, if any.
+
+    Text is set side by side: two different glyphs drawn over each other (a font whose
+    /Widths are wrong, text that overflowed a row and hides under the next) cannot be read
+    as printed.
+    """
     if not chars:
-        return ()
-    textmap = chars_to_textmap(chars, layout=False)
-    return tuple(
+        return (), None
+    found_lines = [
+        found
+        for found in chars_to_textmap(chars, layout=False).extract_text_lines(
+            strip=True, return_chars=True
+        )
+        if found["text"]
+    ]
+    lines = tuple(
         Line(
             text=found["text"],
             x0=round(found["x0"], 2),
@@ -354,9 +380,29 @@ def chars_to_lines(chars: list[dict]) -> tuple[Line, ...]:
             bottom=round(found["bottom"], 2),
             size=round(statistics.median(c["size"] for c in found["chars"]), 2),
         )
-        for found in textmap.extract_text_lines(strip=True, return_chars=True)
-        if found["text"]
+        for found in found_lines
     )
+    overlapping = next(
+        (found["text"] for found in found_lines if _glyphs_overlap(found["chars"])), None
+    )
+    return lines, overlapping
+
+
+def _glyphs_overlap(chars: list[dict]) -> bool:
+    """True if, left to right, a glyph starts well inside the one before it.
+
+    A ligature's glyph (`ﬁ`) comes back once per letter it expands to: counted once.
+    """
+    unique = {id(c): c for c in chars if c["x1"] - c["x0"] > 0 and c["text"].strip()}
+    drawn = sorted(unique.values(), key=_x0)
+    return any(
+        b["x0"] < a["x1"] - OVERLAP_SHARE * min(a["x1"] - a["x0"], b["x1"] - b["x0"])
+        for a, b in zip(drawn, drawn[1:], strict=False)
+    )
+
+
+def _x0(char: dict) -> float:
+    return char["x0"]
 
 
 def _bucket_chars(chars: list[dict], boxes: list[BBox]) -> list[list[dict]]:
@@ -833,18 +879,23 @@ def _overlaps(a: BBox, b: BBox) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _check_decodable(where: str, rows: list[ExtractedRow], labels: dict[str, str]) -> None:
-    """Raise naming the row and column if a cell's text did not decode to Unicode."""
+def _check_readable(
+    where: str, rows: list[ExtractedRow], labels: dict[str, str], overlaps: dict[BBox, str]
+) -> None:
+    """Raise naming the row and column if a cell's text did not decode or overlaps itself."""
     names = _header_names()
     for row in rows:
         for field, cell in row.cells.items():
+            label = labels.get(field) or names[field][0]
+            at = f"{where}, row {row.index + 1}: {label}"
             for line in cell.lines:
                 if match := UNDECODABLE.search(line.text):
-                    label = labels.get(field) or names[field][0]
-                    raise ExtractError(
-                        f"{where}, row {row.index + 1}: {label}: the font has no Unicode"
-                        f" mapping ({match.group(0)})"
-                    )
+                    raise ExtractError(f"{at}: the font has no Unicode mapping ({match.group(0)})")
+            if cell.bbox in overlaps:
+                raise ExtractError(
+                    f"{at}: glyphs drawn over each other ({overlaps[cell.bbox]!r}): the text"
+                    " cannot be read as printed (wrong glyph widths, or hidden overflow text)"
+                )
 
 
 # --- Links ----------------------------------------------------------------------------------------
@@ -860,11 +911,16 @@ def annots_to_links(pdf_path: Path, page: pdfplumber.page.Page) -> list[Link]:
     try:
         for annot in resolve_all(page.page_obj.annots) or []:
             action = annot.get("A") or {}
-            uri = action.get("URI") if isinstance(action, dict) else None
-            if uri is None:
+            # A URI action (/S /URI), or a bare /URI some writers leave without /S.
+            if not isinstance(action, dict) or (
+                _name(action.get("S")) != "URI" and "URI" not in action
+            ):
                 continue
+            uri = action.get("URI")
             if isinstance(uri, bytes):
                 uri = uri.decode("utf-8", errors="replace")
+            if not isinstance(uri, str):
+                raise ValueError(f"a URI action whose /URI is {uri!r}")
             bbox = _annot_bbox(page, annot["Rect"])
             links.append(Link(page=page.page_number, uri=uri, bbox=bbox))
     # An annotation's entries come unchecked from the file: a damaged one fails in many ways.
@@ -874,6 +930,12 @@ def annots_to_links(pdf_path: Path, page: pdfplumber.page.Page) -> list[Link]:
             f"({type(exc).__name__}: {exc})"
         ) from exc
     return links
+
+
+def _name(value: object) -> str | None:
+    """The text of a PDF name (/URI), or None for anything else."""
+    name = getattr(value, "name", None)
+    return name.decode("latin-1") if isinstance(name, bytes) else name
 
 
 def _annot_bbox(page: pdfplumber.page.Page, rect: list) -> BBox:

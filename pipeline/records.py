@@ -66,6 +66,8 @@ class PageText:
     # table" (no rows on it nor on any later page). None until then.
     role: str | None = None
     rows: int = 0  # table rows read on the page
+    # Characters the font mapped to a radical code point (⻄), read as the ideograph (西).
+    unified: int = 0
 
 
 @dataclass(frozen=True)

@@ -115,9 +115,12 @@ def _report(normalized: Normalized, findings: tuple[Finding, ...]) -> dict:
         # Every page of the PDF and what extract made of it: table rows, or before or after
         # the table (the cover, an annex); see PageText.role.
         "pages": [
-            {"page": page.page, "role": page.role, "rows": page.rows}
+            {"page": page.page, "role": page.role, "rows": page.rows, "unified": page.unified}
             for page in document.source.pages
         ],
+        # Characters whose font mapped them to a radical code point (関⻄電⼒), read as the
+        # unified ideograph Unicode lists as equivalent (関西電力).
+        "unified_radicals": sum(page.unified for page in document.source.pages),
         "passed": not any(f.level == "error" for f in findings),
         "errors": [dataclasses.asdict(f) for f in findings if f.level == "error"],
         "warnings": [dataclasses.asdict(f) for f in findings if f.level == "warning"],

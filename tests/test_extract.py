@@ -8,10 +8,12 @@ must come back in its own cell, line by line, as printed.
 from pathlib import Path
 
 import pdfplumber
+import pikepdf
 import pytest
 from reportlab.pdfgen import canvas
 
 import pipeline.extract as ex
+from pipeline.errors import ExtractError
 from pipeline.extract import extract
 from pipeline.records import Cell, ExtractedRow, Line
 
@@ -287,3 +289,56 @@ def test_the_tail_of_a_row_without_a_url_joins_when_it_holds_the_url():
     head = _xrow(2, 9, company=["関西電力"], date=["5/12"], title=["報告について"])
     tail = _xrow(3, 0, title=["https://x.jp/a.pdf"])
     assert len(ex.join_split_rows([[head], [tail]])[1]) == 0
+
+
+def _glyph(text, x0, width=5.0):
+    return {"text": text, "x0": x0, "x1": x0 + width}
+
+
+@pytest.mark.parametrize(
+    ("second_x0", "overlap"),
+    [
+        (5.0 - ex.OVERLAP_SHARE * 5.0, False),  # half inside the one before: still side by side
+        (5.0 - ex.OVERLAP_SHARE * 5.0 - 0.01, True),
+        (4.7, False),  # kerning pulls a glyph a little into the one before
+    ],
+)
+def test_glyphs_drawn_over_each_other_from_overlap_share(second_x0, overlap):
+    assert ex._glyphs_overlap([_glyph("s", 0.0), _glyph("-", second_x0)]) is overlap
+
+
+def test_a_ligature_expanded_to_its_letters_is_not_an_overlap():
+    fi = _glyph("fi", 10.0)
+    assert not ex._glyphs_overlap([_glyph("a", 5.0), fi, fi, _glyph("l", 15.0)])
+
+
+def test_spaces_and_zero_width_glyphs_are_not_overlaps():
+    chars = [_glyph("a", 0.0), _glyph(" ", 1.0), _glyph("\u0301", 2.0, 0.0), _glyph("b", 5.0)]
+    assert not ex._glyphs_overlap(chars)
+
+
+def _replica_with_first_action(tmp_path, action):
+    path = tmp_path / "links.pdf"
+    with pikepdf.open(REPLICA) as pdf:
+        pdf.pages[1].Annots[0].A = pikepdf.Dictionary(action)
+        pdf.save(path)
+    return path
+
+
+def test_a_uri_action_without_its_uri_is_a_damaged_link(tmp_path):
+    path = _replica_with_first_action(tmp_path, {"/S": pikepdf.Name("/URI")})
+    with pytest.raises(ExtractError, match=r"page 2: damaged link annotation .*URI action"):
+        extract(path)
+
+
+def test_a_bare_uri_without_its_action_type_is_a_link(tmp_path):
+    url = "https://example.org/x.pdf"
+    path = _replica_with_first_action(tmp_path, {"/URI": pikepdf.String(url)})
+    first = next(row for row in extract(path).rows if row.page == 2)
+    assert [link.uri for link in first.links] == [url]
+
+
+def test_other_actions_are_not_links(tmp_path):
+    path = _replica_with_first_action(tmp_path, {"/S": pikepdf.Name("/GoTo")})
+    first = next(row for row in extract(path).rows if row.page == 2)
+    assert first.links == ()

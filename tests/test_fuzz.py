@@ -58,12 +58,7 @@ Mutation = Callable[[bytes, random.Random], tuple[bytes, str]]
 # The mutation family whose result may validly print other text (see the module docstring).
 REPRINTING = "content_mangled"
 # Seeds that fail for reasons outside this module's reach, with the reason (see the docstring).
-KNOWN_FAILURES: dict[int, str] = {
-    10: "zeroed bytes in a link annotation's URI action leave /S /URI without /URI: the link "
-    "is dropped without a word (extract.annots_to_links), so url_confirmed is null, not an error",
-    99: "a flipped digit in the /Widths of font F2+0 makes a valid PDF whose glyphs overlap, "
-    "so 'press-release' reads 'pres-srelease': a different document, not damage anyone can see",
-}
+KNOWN_FAILURES: dict[int, str] = {}
 
 
 # --- The replica's structure -------------------------------------------------------------------

@@ -372,3 +372,26 @@ def test_private_use_fixture_body_reads_as_private_use_code_points_ascii_as_itse
     assert private
     assert all(ord(c["text"]) < 0x80 for c in body if c not in private)
     assert "12/27" in "".join(c["text"] for c in body)
+
+
+def _radical_chars(pdf_path: Path) -> list[int]:
+    """Per page, the chars pdfplumber reads as radical code points (no folding)."""
+    with pdfplumber.open(pdf_path) as pdf:
+        return [
+            sum(
+                ord(c["text"][0]) in RADICALS or 0x31C0 <= ord(c["text"][0]) < 0x31F0
+                for c in p.chars
+            )
+            for p in pdf.pages
+        ]
+
+
+@pytest.mark.parametrize("name", ["radicals", "dashed"])
+def test_validation_counts_the_radicals_unified_per_page(name, tmp_path):
+    pdf = QUIRKS / f"{name}.pdf"
+    assert _run(pdf, tmp_path).exit_code == 0
+    report = json.loads((tmp_path / "validation.json").read_text(encoding="utf-8"))
+    expected = _radical_chars(pdf)
+    assert [page["unified"] for page in report["pages"]] == expected
+    assert report["unified_radicals"] == sum(expected)
+    assert (report["unified_radicals"] > 0) is (name == "radicals")
