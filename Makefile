@@ -33,16 +33,34 @@ $(PDF): | $(STAMP)
 download: $(STAMP) ## Fetch the PDF again (cached copy kept if unchanged)
 	$(PY) -m pipeline download --to $(PDF) --force
 
-build/extracted.json: $(PDF) pipeline/extract.py pipeline/data/headers.toml $(STAMP)
+# What each stage's command reads besides its input: every module it imports and every data
+# file it reads (tests/test_makefile.py derives these from the imports and checks them), so
+# `make run` after any edit rebuilds exactly what that edit affects.
+CLI := pipeline/__init__.py pipeline/__main__.py pipeline/cli.py pipeline/errors.py \
+	pipeline/records.py pipeline/files.py pipeline/findings.py pipeline/schema.py $(STAMP)
+EXTRACT := pipeline/extract.py pipeline/limits.py pipeline/pdfsniff.py pipeline/text.py \
+	pipeline/data/headers.toml pipeline/data/EquivalentUnifiedIdeograph.txt
+REPAIR := pipeline/repair.py pipeline/text.py
+NORMALIZE := pipeline/normalize.py pipeline/companies.py pipeline/data/companies.csv
+TABLES := pipeline/tables.py pipeline/document.py pipeline/incidents.py pipeline/validate.py \
+	pipeline/companies.py pipeline/text.py pipeline/data/companies.csv
+WRITE := pipeline/write.py
+# Where the PDF came from (network, replica), which document.json records.
+MANIFEST := $(wildcard $(PDF:.pdf=.manifest.json))
+
+build/extracted.json: $(PDF) $(CLI) $(EXTRACT)
 	$(PY) -m pipeline extract --pdf $< --out $@
 
-build/repaired.json: build/extracted.json pipeline/repair.py
+build/repaired.json: build/extracted.json $(CLI) $(REPAIR)
 	$(PY) -m pipeline repair --in $< --out $@
 
-build/normalized.json: build/repaired.json pipeline/normalize.py
+build/normalized.json: build/repaired.json $(CLI) $(NORMALIZE)
 	$(PY) -m pipeline normalize --in $< --out $@
 
-$(OUT)/disclosures.parquet $(OUT)/disclosures.csv &: build/normalized.json pipeline/write.py pipeline/schema.py
+build/tables.json: build/normalized.json $(CLI) $(TABLES) $(MANIFEST)
+	$(PY) -m pipeline tables --in $< --out $@
+
+$(OUT)/disclosures.parquet $(OUT)/disclosures.csv &: build/tables.json $(CLI) $(WRITE)
 	$(PY) -m pipeline write --in $< --out $(OUT)
 
 run: $(OUT)/disclosures.parquet ## Download, run every stage, write output/ and check it against the golden file

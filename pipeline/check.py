@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline.errors import CheckError
-from pipeline.write import CSV_ENCODING
+from pipeline.schema import CSV_ENCODING
 
 logger = logging.getLogger(__name__)
 

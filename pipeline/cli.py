@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from pipeline.errors import PipelineError
-from pipeline.records import Extraction, Normalized, Repaired, dump, load
+from pipeline.records import Extraction, Normalized, Repaired, Tables, dump, load
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ BUILD = Path("build")
 EXTRACTED = BUILD / "extracted.json"
 REPAIRED = BUILD / "repaired.json"
 NORMALIZED = BUILD / "normalized.json"
+TABLES = BUILD / "tables.json"
 
 
 class _Group(click.Group):
@@ -146,22 +147,37 @@ def normalize(src: Path, out: Path) -> None:
     dump(run_normalize(_load(Repaired, src)), out)
 
 
-@cli.command()
+@cli.command("tables")
 @click.option("--in", "src", type=click.Path(path_type=Path), default=NORMALIZED, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=TABLES, show_default=True)
+def tables_command(src: Path, out: Path) -> None:
+    """Build every output table, document.json and validation.json, and check them all.
+
+    \b
+    Example:
+        python -m pipeline tables --in build/normalized.json --out build/tables.json
+    """
+    from pipeline.tables import tables as run_tables
+
+    normalized = _load(Normalized, src)
+    dump(run_tables(normalized, **_source(Path(normalized.document.source.path))), out)
+
+
+@cli.command()
+@click.option("--in", "src", type=click.Path(path_type=Path), default=TABLES, show_default=True)
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True
 )
 def write(src: Path, out_dir: Path) -> None:
-    """Write DIR/disclosures.parquet and DIR/disclosures.csv.
+    """Write DIR's tables (Parquet and CSV), document.json and validation.json, all or none.
 
     \b
     Example:
-        python -m pipeline write --in build/normalized.json --out output
+        python -m pipeline write --in build/tables.json --out output
     """
     from pipeline.write import write as run_write
 
-    normalized = _load(Normalized, src)
-    run_write(normalized, out_dir, **_source(Path(normalized.document.source.path)))
+    run_write(_load(Tables, src), out_dir)
 
 
 @cli.command()
@@ -231,6 +247,7 @@ def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None
     from pipeline.extract import extract as run_extract
     from pipeline.normalize import normalize as run_normalize
     from pipeline.repair import repair as run_repair
+    from pipeline.tables import tables as run_tables
     from pipeline.write import write as run_write
 
     if pdf is None:
@@ -240,7 +257,7 @@ def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None
             )
         )
     normalized = run_normalize(run_repair(run_extract(pdf)))
-    run_write(normalized, out_dir, **_source(pdf))
+    run_write(run_tables(normalized, **_source(pdf)), out_dir)
     if golden is not None:
         ctx.invoke(check, out_dir=out_dir, golden=golden)
 
@@ -290,7 +307,7 @@ def report(out_dir: Path) -> None:
 @functools.cache
 def _config() -> dict:
     """The document's settings: data/source.toml."""
-    from pipeline.download import load_source
+    from pipeline.config import load_source
 
     return load_source()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.records import Document, Line
-from pipeline.repair import tidy
+from pipeline.text import tidy
 
 # `第85回制度設計 専門会合`: the meeting the material was submitted to.
 MEETING = re.compile(r"第\s*[0-9０-９]+\s*回.*?会合")

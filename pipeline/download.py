@@ -9,7 +9,6 @@ import logging
 import shutil
 import sys
 import time
-import tomllib
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -62,7 +61,6 @@ MIN_TIMEOUT = 0.01  # seconds: urllib3 refuses a timeout of 0, when the deadline
 PART_PREFIXES = BODY_PART, REPLICA_PART, MANIFEST_PART = ".download-", ".replica-", ".manifest-"
 LOCK_NAME = ".download.lock"
 PDF_TYPE = "application/pdf"  # the content type a replica's manifest records
-SOURCE_TOML = Path(__file__).parent / "data" / "source.toml"
 USER_AGENT = f"meti-disclosures/{__version__} python-requests/{requests.__version__}"
 
 
@@ -120,27 +118,6 @@ class _Retry(Retry):
             raise _gave_up(self.job, last, attempts, out_of_time=True) from error
         logger.warning("%s: %s; retrying in %.1f s", self.job.url, _describe(last)[0], wait)
         return retry
-
-
-def load_source(path: Path = SOURCE_TOML) -> dict:
-    """Given source.toml, return its url, allowed_hosts and replica (a Path, or None).
-
-    The replica path is relative to the project root, where make and the CLI run.
-    """
-    try:
-        config = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DownloadError(f"{path}: cannot read the source config: {exc}") from exc
-    if not isinstance(config.get("url"), str):
-        raise DownloadError(f"{path}: missing the url of the document")
-    replica = config.get("replica")
-    return {
-        "url": config["url"],
-        "allowed_hosts": config.get("allowed_hosts"),
-        "replica": Path(replica) if replica else None,
-        "pdf": Path(config.get("pdf") or Path("raw") / Path(config["url"]).name),
-        "golden": Path(config["golden"]) if config.get("golden") else None,
-    }
 
 
 def download(

@@ -23,6 +23,7 @@ from pdfplumber.utils.text import chars_to_textmap
 
 from pipeline.errors import ExtractError
 from pipeline.limits import DamagedContent, LimitExceeded, Watch, check_file_size, reading
+from pipeline.pdfsniff import looks_like_pdf
 from pipeline.records import BBox, Cell, ExtractedRow, Extraction, Line, Link, PageText, Source
 from pipeline.text import URL_START, fold_radicals
 
@@ -75,10 +76,6 @@ URL_FIELD = "title_link"
 UNDECODABLE = re.compile(
     r"\(cid:\d+\)|[\x00-\x08\x0b-\x1f\x7f-\x9f\ue000-\uf8ff\ufffd\U000f0000-\U0010ffff]"
 )
-# A PDF starts with `%PDF-`; readers allow some junk before it, within the first kilobyte.
-# An HTML error page or a text file saved as .pdf does not.
-PDF_MAGIC = b"%PDF-"
-PDF_MAGIC_WINDOW = 1024
 # How many of the first bytes of a file that is not a PDF the error quotes.
 QUOTED_BYTES = 24
 # What reading a damaged page raises: pdfminer's parse errors, bare or wrapped by pdfplumber,
@@ -228,7 +225,7 @@ def _check_is_pdf(pdf_path: Path, data: bytes) -> None:
     """Raise ExtractError quoting the file's first bytes unless they start a PDF."""
     if not data:
         raise ExtractError(f"{pdf_path}: not a PDF (the file is empty)")
-    if PDF_MAGIC not in data[:PDF_MAGIC_WINDOW]:
+    if not looks_like_pdf(data):
         raise ExtractError(f"{pdf_path}: not a PDF (it begins {data[:QUOTED_BYTES]!r})")
 
 

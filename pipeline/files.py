@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from pipeline.errors import PipelineError
+
 # A file still being written, renamed over its target once complete: `.download-1f2e….part`.
 PART_SUFFIX = ".part"
 # New files get these permissions less the umask (644 under umask 022), as open() gives;
@@ -61,3 +63,32 @@ def remove_parts(directory: Path, prefixes: Iterable[str]) -> list[Path]:
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Given a path and bytes, write them to a temporary name beside it, then rename it over.
+
+    A failure leaves the earlier file as it was.
+    """
+    return replace_all(path.parent, {path.name: data})[0]
+
+
+def replace_all(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write every file to a temporary name first, then rename them all into place.
+
+    A failure while writing leaves the previous outputs untouched.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            tmp = out_dir / f".{name}.tmp"
+            tmp.write_bytes(data)
+            staged.append((tmp, out_dir / name))
+    except OSError as exc:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise PipelineError(f"{out_dir}: cannot write outputs ({exc.strerror})") from exc
+    for tmp, final in staged:
+        os.replace(tmp, final)
+    return [final for _, final in staged]

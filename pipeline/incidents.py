@@ -1,16 +1,14 @@
-"""Incidents stage: the cases (事案) companies enumerate in 補足, and the rows that mention them."""
+"""Incidents: the cases (事案) companies enumerate in 補足, and the rows that mention them."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
 
-from pipeline.records import Disclosure
-from pipeline.repair import CIRCLED, RANGE_MARK, REFERENCE_MARK
-from pipeline.validate import Finding
+from pipeline.findings import WARNING, Finding
+from pipeline.records import Disclosure, Incident, Mention
+from pipeline.text import CIRCLED, RANGE_MARK, REFERENCE_MARK
 
 logger = logging.getLogger(__name__)
 
@@ -41,31 +39,6 @@ MENTION = re.compile(
     )""",
     re.VERBOSE,
 )
-
-
-@dataclass(frozen=True)
-class Incident:
-    """One incident a company enumerates, with the disclosure that first describes it."""
-
-    company: str
-    label: str
-    ordinal: int
-    text: str
-    first_page: int
-    first_row: int
-    first_published: dt.date
-
-
-@dataclass(frozen=True)
-class Mention:
-    """A disclosure's link to an incident: it `describes` it or `refers` back to it."""
-
-    page: int
-    row: int
-    company: str
-    label: str
-    ordinal: int
-    kind: str
 
 
 # An incident's identity: its company, its label series ("letter", "circled", "number"), ordinal.
@@ -185,13 +158,13 @@ def _dangling(mentions: dict, described: dict[Key, Incident]) -> list[Finding]:
     """A reference to a label the company never describes: warn, and drop the link."""
     return [
         Finding(
-            "warning",
-            "incident_reference",
-            m.page,
-            m.row,
-            "summary",
-            m.label,
-            f"refers to {m.label}, which no {m.company} disclosure describes",
+            level=WARNING,
+            check="incident_reference",
+            page=m.page,
+            row=m.row,
+            column="summary",
+            value=m.label,
+            message=f"refers to {m.label}, which no {m.company} disclosure describes",
         )
         for (_, _, key), m in mentions.items()
         if key not in described
@@ -209,13 +182,11 @@ def _gaps(described: dict[Key, Incident]) -> list[Finding]:
         if missing:
             findings.append(
                 Finding(
-                    "warning",
-                    "incident_gap",
-                    None,
-                    None,
-                    "summary",
-                    company,
-                    f"{company}'s {kind} enumeration skips ordinals {missing}",
+                    level=WARNING,
+                    check="incident_gap",
+                    column="summary",
+                    value=company,
+                    message=f"{company}'s {kind} enumeration skips ordinals {missing}",
                 )
             )
     return findings

@@ -9,6 +9,10 @@ from typing import TypeVar
 
 from pydantic import TypeAdapter
 
+from pipeline.files import write_atomic
+from pipeline.findings import Finding
+from pipeline.schema import DocumentJson, ValidationJson
+
 BBox = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points, origin top-left
 
 
@@ -148,16 +152,53 @@ class Normalized:
     disclosures: tuple[Disclosure, ...]
 
 
+@dataclass(frozen=True)
+class Incident:
+    """One incident a company enumerates, with the disclosure that first describes it."""
+
+    company: str
+    label: str
+    ordinal: int
+    text: str
+    first_page: int
+    first_row: int
+    first_published: dt.date
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A disclosure's link to an incident: it `describes` it or `refers` back to it."""
+
+    page: int
+    row: int
+    company: str
+    label: str
+    ordinal: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The tables stage's output: every output table, the document's facts and the findings.
+
+    Field names of the tables are schema.TABLES' names; document and validation are the
+    JSON files schema.JSON_FILES declares.
+    """
+
+    disclosures: tuple[Disclosure, ...]
+    incidents: tuple[Incident, ...]
+    disclosure_incidents: tuple[Mention, ...]
+    document: DocumentJson
+    validation: ValidationJson
+    findings: tuple[Finding, ...]
+
+
 T = TypeVar("T")
 
 
 def dump(record: object, path: Path) -> None:
     """Write a record as indented JSON, through a temporary file."""
-    data = TypeAdapter(type(record)).dump_json(record, indent=1)
-    tmp = path.with_name(path.name + ".tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    write_atomic(path, TypeAdapter(type(record)).dump_json(record, indent=1))
 
 
 def load(kind: type[T], path: Path) -> T:

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 
 from pipeline.errors import RepairError
 from pipeline.records import Cell, ExtractedRow, Extraction, Line, Repaired, RepairedRow
-from pipeline.text import URL_START
+from pipeline.text import CIRCLED, REFERENCE_MARK, URL_START, tidy
 
 logger = logging.getLogger(__name__)
 
 
-# Circled numbers ① to ㊿, as a regex character class: item labels in 補足.
-CIRCLED = "①-⑳㉑-㉟㊱-㊿"
-# What follows a label that is referred to rather than listed: a range (`①～③`) or a
-# conjunction (`①、②`, `①及び②`).
-RANGE_MARK = "～〜~"
-REFERENCE_MARK = RANGE_MARK + "、，及"
 
 # A 補足 line that starts one of these begins a new item and keeps its line break:
 # `a.営業システム…`, `①小売業務…`, `事案１お客さま…`, `※過去公表経緯…`, `（参考扱いとして…`.
@@ -44,8 +37,6 @@ REFERENCE_FOLLOWS = re.compile(
 # edge, though hand-set wraps and proportional punctuation leave a few characters' slack.
 SHORT_LINE_FILL = 0.6
 
-_SPACES = re.compile(r"\s+")
-
 
 def repair(extraction: Extraction) -> Repaired:
     """Given extracted rows, return rows whose cells are clean text values."""
@@ -53,23 +44,6 @@ def repair(extraction: Extraction) -> Repaired:
     path = extraction.source.path
     rows = tuple(_repair_row(path, row, edges[row.page]) for row in extraction.rows)
     return Repaired(source=extraction.source, rows=rows)
-
-
-def tidy(text: str) -> str:
-    """Return text with whitespace collapsed, and removed wherever it touches full-width text.
-
-    Extraction puts a space before a half-width run that follows Japanese text
-    (`付与した ID` → `付与したID`, `過去 1年分` → `過去1年分`); a space between two
-    half-width words (`Power Grid`) is kept.
-    """
-    words = _SPACES.split(text.strip())
-    out = words[0]
-    for word in words[1:]:
-        if _is_wide(out[-1]) or _is_wide(word[0]):
-            out += word
-        else:
-            out += " " + word
-    return out
 
 
 def repair_url(text: str) -> str:
@@ -90,10 +64,6 @@ def join_lines(lines: list[Line], right_edge: float) -> str:
         else:
             out.append(text)
     return "".join(out)
-
-
-def _is_wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in ("W", "F", "A")
 
 
 def _starts_item(text: str) -> bool:

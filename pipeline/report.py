@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.errors import PipelineError
-from pipeline.write import replace_all
+from pipeline.files import replace_all
 
 logger = logging.getLogger(__name__)
 

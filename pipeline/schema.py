@@ -1,10 +1,15 @@
-"""The output tables' columns, declared once: name, Arrow type, nullability, description."""
+"""Every output declared once: table columns (Arrow type, nulls, description), JSON files."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field
+
+# Excel in Japan reads a CSV without a BOM as Shift_JIS; the BOM makes it read UTF-8.
+CSV_ENCODING = "utf-8-sig"
 
 
 @dataclass(frozen=True)
@@ -108,3 +113,75 @@ def markdown_table(columns: tuple[Column, ...]) -> str:
             f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {c.description} |"
         )
     return "\n".join(lines)
+
+
+# --- The JSON files, declared as typed records; write dumps them, tests and users load them ---
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PageTitle(_Record):
+    page: int = Field(description="1-based page.")
+    title: str = Field(description="The page's title: its text in the largest type.")
+
+
+class Footnote(_Record):
+    page: int = Field(description="The page the note is printed on, under its table.")
+    text: str = Field(description="The note, lines joined (※…).")
+    applies_to_pages: list[int] = Field(description="Its page, and every later one for 以下同様.")
+
+
+class DocumentJson(_Record):
+    """document.json: what the PDF says about itself, and where it came from."""
+
+    title: str | None = Field(description="The cover's title (its largest type).")
+    meeting: str | None = Field(description="The meeting, e.g. 第85回制度設計専門会合.")
+    material: str | None = Field(description="The material's number, e.g. 資料３－２.")
+    date: dt.date = Field(description="The document's date, from its cover.")
+    source_url: str | None = Field(description="Where it was downloaded from; null if not.")
+    source_kind: str | None = Field(description="network, replica or local file.")
+    source_file: str = Field(description="The PDF the run read.")
+    sha256: str = Field(description="The PDF's SHA-256.")
+    page_count: int = Field(description="Pages in the PDF.")
+    page_titles: list[PageTitle]
+    footnotes: list[Footnote]
+
+
+class PageAccount(_Record):
+    page: int = Field(description="1-based page.")
+    role: str | None = Field(description="table, before table (the cover) or after table.")
+    rows: int = Field(description="Table rows read on the page.")
+    unified: int = Field(description="Characters read through a radical code point (⻄ as 西).")
+
+
+class FindingJson(_Record):
+    level: str = Field(description="error (the run stops) or warning.")
+    check: str = Field(description="The rule's name.")
+    message: str
+    page: int | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+
+class ValidationJson(_Record):
+    """validation.json: every page accounted for and every rule's finding, for one run."""
+
+    source: str = Field(description="The PDF the run read.")
+    sha256: str = Field(description="The PDF's SHA-256.")
+    document_date: dt.date
+    rows: int = Field(description="Rows in disclosures.")
+    pages: list[PageAccount]
+    unified_radicals: int = Field(description="Characters read through radical code points.")
+    passed: bool = Field(description="True if no finding is an error.")
+    errors: list[FindingJson]
+    warnings: list[FindingJson]
+
+
+# Every JSON file the pipeline writes into its output folder, by file name.
+JSON_FILES: dict[str, type[BaseModel]] = {
+    "document.json": DocumentJson,
+    "validation.json": ValidationJson,
+}

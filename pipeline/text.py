@@ -1,12 +1,22 @@
-"""Text rules shared by the stages: where a URL starts; radicals folded to their ideographs."""
+"""Text rules shared by the stages: spaces, item labels, where a URL starts, radicals."""
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Mapping
 from importlib import resources
 from types import MappingProxyType
+
+# Circled numbers ① to ㊿, as a regex character class: item labels in 補足.
+CIRCLED = "①-⑳㉑-㉟㊱-㊿"
+# What follows a label that is referred to rather than listed: a range (`①～③`) or a
+# conjunction (`①、②`, `①及び②`).
+RANGE_MARK = "～〜~"
+REFERENCE_MARK = RANGE_MARK + "、，及"
+
+_SPACES = re.compile(r"\s+")
 
 # Where a title cell's URL begins, spaces that extraction put inside it allowed: the title
 # lines come first, the URL on the lines after (`https://www.kansai -td.co.jp/…`).
@@ -63,3 +73,24 @@ def fold_radicals(text: str) -> tuple[str, int]:
     # sub calls back only on the few radicals; str.translate would look up every char (~8x slower)
     folded = _IN_BLOCKS.sub(lambda match: table.get(ord(match[0]), match[0]), text)
     return folded, sum(ord(char) in table for char in radicals)
+
+
+def tidy(text: str) -> str:
+    """Return text with whitespace collapsed, and removed wherever it touches full-width text.
+
+    Extraction puts a space before a half-width run that follows Japanese text
+    (`付与した ID` → `付与したID`, `過去 1年分` → `過去1年分`); a space between two
+    half-width words (`Power Grid`) is kept.
+    """
+    words = _SPACES.split(text.strip())
+    out = words[0]
+    for word in words[1:]:
+        if _is_wide(out[-1]) or _is_wide(word[0]):
+            out += word
+        else:
+            out += " " + word
+    return out
+
+
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F", "A")

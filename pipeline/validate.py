@@ -1,4 +1,4 @@
-"""Validate stage: check the finished table against the declared schema and the data rules."""
+"""Validation: every table against its declaration in schema.TABLES and its data rules."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import pandas as pd
@@ -14,8 +14,9 @@ import pandera.pandas as pa
 import pyarrow as pyarrow
 
 from pipeline.companies import companies
-from pipeline.records import Normalized
-from pipeline.schema import DISCLOSURES, Column
+from pipeline.findings import ERROR, WARNING, Finding, in_document_order
+from pipeline.records import Document
+from pipeline.schema import TABLES, Column
 
 logger = logging.getLogger(__name__)
 
@@ -32,39 +33,35 @@ _PANDAS_TYPES = {
 }
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One broken rule: an error stops the run, a warning is reported and the run goes on."""
+def validate(document: Document, tables: dict[str, Sequence[object]]) -> tuple[Finding, ...]:
+    """Given the document and its tables by name (records), return every finding, all together.
 
-    level: str  # "error" or "warning"
-    check: str
-    page: int | None
-    row: int | None
-    column: str | None
-    value: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"page {self.page}, row {self.row}, " if self.page is not None else ""
-        return f"{where}{self.column or 'table'}: {self.message} ({self.value!r})"
-
-
-def validate(normalized: Normalized) -> tuple[Finding, ...]:
-    """Given the finished table, return every finding, errors and warnings, all together."""
-    frame = pd.DataFrame([dataclasses.asdict(d) for d in normalized.disclosures])
-    if frame.empty:
-        return (Finding("error", "rows", None, None, None, "0", "the table has no rows"),)
-    frame["published"] = pd.to_datetime(frame["published"])
-    schema = _schema(normalized.document.date, normalized.document.source.page_count)
+    Each table is checked against its declaration in schema.TABLES (types, nulls, empty
+    strings) and its data rules; the disclosures also against the rules that only warn.
+    """
     findings: list[Finding] = []
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        findings += _schema_findings(exc.failure_cases, frame)
-    findings += _warnings(frame)
+    for name, records in tables.items():
+        frame = pd.DataFrame([dataclasses.asdict(r) for r in records])
+        if frame.empty:
+            if name == "disclosures":
+                findings.append(
+                    Finding(level=ERROR, check="rows", value="0", message="the table has no rows")
+                )
+            continue
+        for column in TABLES[name]:
+            if column.type == pyarrow.date32():
+                frame[column.name] = pd.to_datetime(frame[column.name])
+        schema = _schema(name, document.date, document.source.page_count)
+        try:
+            schema.validate(frame, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            findings += _schema_findings(exc.failure_cases, frame)
+        if name == "disclosures":
+            findings += _warnings(frame)
+    findings = in_document_order(findings)
     for finding in findings:
-        log = logger.error if finding.level == "error" else logger.warning
-        log("%s: %s", normalized.document.source.path, finding)
+        log = logger.error if finding.level == ERROR else logger.warning
+        log("%s: %s", document.source.path, finding)
     return tuple(findings)
 
 
@@ -79,21 +76,29 @@ def is_http_url(value: object) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and "." in parts.hostname
 
 
-def _schema(document_date: dt.date, page_count: int) -> pa.DataFrameSchema:
-    """Build the pandera schema from the declared columns plus the data rules."""
-    rules = {
-        "page": [pa.Check.in_range(1, page_count, error="page outside the PDF")],
-        "published": [
-            pa.Check.in_range(
-                pd.Timestamp(document_date - DATE_WINDOW_BEFORE),
-                pd.Timestamp(document_date),
-                error=f"date outside the window before the document's date {document_date}",
-            )
-        ],
-        "url": [pa.Check(is_http_url, element_wise=True, error="not an http(s) URL with a host")],
+def _schema(name: str, document_date: dt.date, page_count: int) -> pa.DataFrameSchema:
+    """Build a table's pandera schema from its declared columns plus its data rules."""
+    on_a_page = [pa.Check.in_range(1, page_count, error="page outside the PDF")]
+    in_window = [
+        pa.Check.in_range(
+            pd.Timestamp(document_date - DATE_WINDOW_BEFORE),
+            pd.Timestamp(document_date),
+            error=f"date outside the window before the document's date {document_date}",
+        )
+    ]
+    rules: dict[str, dict[str, list[pa.Check]]] = {
+        "disclosures": {
+            "page": on_a_page,
+            "published": in_window,
+            "url": [
+                pa.Check(is_http_url, element_wise=True, error="not an http(s) URL with a host")
+            ],
+        },
+        "incidents": {"first_page": on_a_page, "first_published": in_window},
+        "disclosure_incidents": {"page": on_a_page},
     }
     return pa.DataFrameSchema(
-        {c.name: _column(c, rules.get(c.name, [])) for c in DISCLOSURES},
+        {c.name: _column(c, rules[name].get(c.name, [])) for c in TABLES[name]},
         strict=True,
         ordered=True,
     )
@@ -111,19 +116,20 @@ def _schema_findings(cases: pd.DataFrame, frame: pd.DataFrame) -> list[Finding]:
         index = case.index
         located = index is not None and not pd.isna(index) and int(index) in frame.index
         row = frame.loc[int(index)] if located else None
+        page = row.get("page", row.get("first_page")) if row is not None else None
+        row_number = row.get("row", row.get("first_row")) if row is not None else None
         findings.append(
             Finding(
-                level="error",
+                level=ERROR,
                 check=str(case.check),
-                page=int(row["page"]) if row is not None else None,
-                row=int(row["row"]) if row is not None else None,
+                page=int(page) if page is not None else None,
+                row=int(row_number) if row_number is not None else None,
                 column=case.column,
                 value=_value(case.failure_case),
                 message=_message(str(case.check)),
             )
         )
-    # pandera reports column by column; the first error shown should be the first in the PDF.
-    return sorted(findings, key=lambda f: (f.page or 0, f.row or 0))
+    return findings
 
 
 def _value(value: object) -> str | None:
@@ -148,13 +154,11 @@ def _warnings(frame: pd.DataFrame) -> list[Finding]:
     known = companies()
     findings = [
         Finding(
-            "warning",
-            "unknown_company",
-            None,
-            None,
-            "company",
-            name,
-            "not in data/companies.csv: legal name, role and group left null",
+            level=WARNING,
+            check="unknown_company",
+            column="company",
+            value=name,
+            message="not in data/companies.csv: legal name, role and group left null",
         )
         for name in dict.fromkeys(frame["company"])
         if name not in known
@@ -163,11 +167,17 @@ def _warnings(frame: pd.DataFrame) -> list[Finding]:
     for record in frame.itertuples(index=False):
         for check, message in _url_doubts(record, known.get(record.company), repeated):
             findings.append(
-                Finding("warning", check, record.page, record.row, "url", record.url, message)
+                Finding(
+                    level=WARNING,
+                    check=check,
+                    page=record.page,
+                    row=record.row,
+                    column="url",
+                    value=record.url,
+                    message=message,
+                )
             )
-    # One rule after another, as the checks are listed in docs and tests.
-    order = ["unknown_company", "link_annotation", "url_nested_scheme", "url_host", "repeated_url"]
-    return sorted(findings, key=lambda f: order.index(f.check))
+    return findings
 
 
 def _url_doubts(record, company, repeated: set[str]) -> list[tuple[str, str]]:

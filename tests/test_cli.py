@@ -14,7 +14,7 @@ def test_help_lists_every_stage():
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0
     commands = result.output.split("Commands:")[1].split()
-    for name in ("download", "extract", "repair", "normalize", "write", "check", "run"):
+    for name in ("download", "extract", "repair", "normalize", "tables", "write", "check", "run"):
         assert name in commands
 
 
@@ -25,7 +25,8 @@ def test_stages_one_by_one_match_the_golden_files(tmp_path):
         ["extract", "--pdf", str(FIXTURES / "variant_a.pdf"), "--out", str(build / "e.json")],
         ["repair", "--in", str(build / "e.json"), "--out", str(build / "r.json")],
         ["normalize", "--in", str(build / "r.json"), "--out", str(build / "n.json")],
-        ["write", "--in", str(build / "n.json"), "--out", str(out)],
+        ["tables", "--in", str(build / "n.json"), "--out", str(build / "t.json")],
+        ["write", "--in", str(build / "t.json"), "--out", str(out)],
         ["check", "--out", str(out), "--golden", str(FIXTURES / "golden" / "variant_a")],
     ]
     for step in steps:

@@ -29,7 +29,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from pipeline.cli import cli
-from pipeline.download import download, load_source
+from pipeline.download import download
 from pipeline.errors import DownloadError
 from pipeline.pdfsniff import looks_like_pdf
 
@@ -1064,22 +1064,3 @@ def test_replica_copy_is_created_as_the_umask_says(dest, tmp_path, make_pdf, uma
 
     assert stat.S_IMODE(dest.stat().st_mode) == 0o644
     assert stat.S_IMODE(dest.with_suffix(".manifest.json").stat().st_mode) == 0o644
-
-
-# --- the source config ------------------------------------------------------------------------
-
-
-def test_load_source_reads_the_bundled_config():
-    source = load_source()
-
-    assert source["url"] == "https://www.emsc.meti.go.jp/activity/emsc_system/pdf/085_03_02.pdf"
-    assert source["allowed_hosts"] == ["www.emsc.meti.go.jp", "emsc.meti.go.jp"]
-    assert source["replica"] == Path("tests/fixtures/085_03_02.replica.pdf")
-
-
-def test_load_source_names_a_broken_config(tmp_path):
-    config = tmp_path / "source.toml"
-    config.write_text('allowed_hosts = ["example.org"]\n', encoding="utf-8")
-
-    with pytest.raises(DownloadError, match=rf"^{re.escape(str(config))}: missing the url"):
-        load_source(config)

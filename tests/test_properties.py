@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from pipeline.errors import NormalizeError
 from pipeline.normalize import document_date, published_date
 from pipeline.records import Line
-from pipeline.repair import join_lines, repair_url, tidy
+from pipeline.repair import join_lines, repair_url
+from pipeline.text import tidy
 from pipeline.validate import DATE_WINDOW_BEFORE
 
 settings.register_profile("properties", max_examples=200, deadline=None)

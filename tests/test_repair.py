@@ -4,7 +4,8 @@ import pytest
 
 from pipeline.errors import RepairError
 from pipeline.records import Cell, ExtractedRow, Line
-from pipeline.repair import _split_title, join_lines, repair_url, tidy
+from pipeline.repair import _split_title, join_lines, repair_url
+from pipeline.text import tidy
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from pipeline.extract import extract
 from pipeline.normalize import normalize
 from pipeline.repair import repair
-from pipeline.validate import validate
+from pipeline.validate import validate as validate_tables
 
 REPLICA = Path(__file__).parent / "fixtures" / "085_03_02.replica.pdf"
 
@@ -17,6 +17,11 @@ REPLICA = Path(__file__).parent / "fixtures" / "085_03_02.replica.pdf"
 @pytest.fixture(scope="module")
 def normalized():
     return normalize(repair(extract(REPLICA)))
+
+
+def validate(normalized):
+    """Validate the disclosures table alone, as the tables stage does with all of them."""
+    return validate_tables(normalized.document, {"disclosures": normalized.disclosures})
 
 
 def _with_row(normalized, index, **changes):
