@@ -35,6 +35,7 @@ from urllib3.util.retry import Retry
 from pipeline import __version__, files
 from pipeline.errors import DownloadError
 from pipeline.pdfsniff import PDF_EOF_WINDOW, PDF_MAGIC_WINDOW, ends_like_pdf, looks_like_pdf
+from pipeline.schema import ManifestJson
 
 logger = logging.getLogger(__name__)
 
@@ -517,9 +518,10 @@ def _use_replica(
 
 def _write_manifest(dest: Path, fetched: dict, source: str, history: list) -> None:
     """Write dest's manifest through a part file, so a reader never sees half of one."""
-    entry = fetched | {"source": source, "history": history}
+    entry = ManifestJson.model_validate(fetched | {"source": source, "history": history})
     with files.part_file(dest.parent, MANIFEST_PART) as part:
-        part.write_text(json.dumps(entry, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        data = json.dumps(entry.model_dump(mode="json"), indent=2, ensure_ascii=False)
+        part.write_text(data + "\n", encoding="utf-8")
         _replace(part, dest.with_suffix(".manifest.json"))
 
 

@@ -180,6 +180,27 @@ class ValidationJson(_Record):
     warnings: list[FindingJson]
 
 
+class KeptCopy(_Record):
+    sha256: str = Field(description="The earlier document's SHA-256.")
+    fetched_at: str | None = Field(description="When it was fetched (ISO 8601), if known.")
+    final_url: str | None = Field(description="Where it was fetched from, if known.")
+    size: int = Field(description="Its size in bytes.")
+    kept_at: str = Field(description="Its file name beside the current copy.")
+
+
+class ManifestJson(_Record):
+    """raw/NAME.manifest.json, beside the downloaded PDF: where it came from, and its history."""
+
+    url: str = Field(description="The URL asked for.")
+    final_url: str = Field(description="The URL the bytes came from, redirects followed.")
+    sha256: str = Field(description="The PDF's SHA-256.")
+    size: int = Field(description="Its size in bytes.")
+    fetched_at: str = Field(description="When it was fetched or copied (ISO 8601, UTC).")
+    content_type: str = Field(description="The server's Content-Type.")
+    source: str = Field(description="network, or replica (the bundled copy, used offline).")
+    history: list[KeptCopy] = Field(description="Earlier documents, kept beside this one.")
+
+
 # Every JSON file the pipeline writes into its output folder, by file name.
 JSON_FILES: dict[str, type[BaseModel]] = {
     "document.json": DocumentJson,
