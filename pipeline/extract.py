@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from operator import attrgetter
 from pathlib import Path
+from typing import Any, cast
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
@@ -307,7 +308,7 @@ def _read_page(
 # --- Characters ------------------------------------------------------------------------------
 
 
-def page_to_chars(page: pdfplumber.page.Page) -> list[dict]:
+def page_to_chars(page: pdfplumber.page.Page) -> list[dict[str, Any]]:
     """Given a page, return its chars, overprinted copies dropped and radicals unified.
 
     Some writers fake bold by drawing a string twice a fraction of a point apart; some fonts
@@ -324,9 +325,9 @@ def page_to_chars(page: pdfplumber.page.Page) -> list[dict]:
     return folded
 
 
-def _drop_overprints(chars: list[dict]) -> list[dict]:
+def _drop_overprints(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Given chars, return them without the copies drawn on top of an earlier same char."""
-    grid: dict[tuple[str, int, int], list[dict]] = {}
+    grid: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
     kept = []
     step = OVERPRINT_TOLERANCE
     for char in chars:
@@ -347,12 +348,12 @@ def _drop_overprints(chars: list[dict]) -> list[dict]:
     return kept
 
 
-def chars_to_lines(chars: list[dict]) -> tuple[Line, ...]:
+def chars_to_lines(chars: list[dict[str, Any]]) -> tuple[Line, ...]:
     """Given a cell's chars, return its text lines from top to bottom."""
     return _text_lines(chars)[0]
 
 
-def _text_lines(chars: list[dict]) -> tuple[tuple[Line, ...], str | None]:
+def _text_lines(chars: list[dict[str, Any]]) -> tuple[tuple[Line, ...], str | None]:
     """Given a cell's chars, return its lines, and the first line whose glyphs overlap, if any.
 
     Text is set side by side: two different glyphs drawn over each other (a font whose
@@ -370,7 +371,9 @@ def _text_lines(chars: list[dict]) -> tuple[tuple[Line, ...], str | None]:
     ]
     lines = tuple(
         Line(
-            text=found["text"],
+            # Canonical composition only: a kana and a combining voiced mark some writers
+            # emit apart (か + ゙) read as one (が); ①, full-width digits and the like stay.
+            text=unicodedata.normalize("NFC", found["text"]),
             x0=round(found["x0"], 2),
             x1=round(found["x1"], 2),
             top=round(found["top"], 2),
@@ -385,7 +388,7 @@ def _text_lines(chars: list[dict]) -> tuple[tuple[Line, ...], str | None]:
     return lines, overlapping
 
 
-def _glyphs_overlap(chars: list[dict]) -> bool:
+def _glyphs_overlap(chars: list[dict[str, Any]]) -> bool:
     """True if, left to right, a glyph starts well inside the one before it.
 
     A ligature's glyph (`ﬁ`) comes back once per letter it expands to: counted once.
@@ -398,13 +401,13 @@ def _glyphs_overlap(chars: list[dict]) -> bool:
     )
 
 
-def _x0(char: dict) -> float:
-    return char["x0"]
+def _x0(char: dict[str, Any]) -> float:
+    return cast(float, char["x0"])
 
 
-def _bucket_chars(chars: list[dict], boxes: list[BBox]) -> list[list[dict]]:
+def _bucket_chars(chars: list[dict[str, Any]], boxes: list[BBox]) -> list[list[dict[str, Any]]]:
     """Given chars and boxes, return for each box the chars whose centre lies inside it."""
-    buckets: list[list[dict]] = [[] for _ in boxes]
+    buckets: list[list[dict[str, Any]]] = [[] for _ in boxes]
     for char in chars:
         cx = (char["x0"] + char["x1"]) / 2
         cy = (char["top"] + char["bottom"]) / 2
@@ -525,7 +528,7 @@ class _Grid:
 
 def rules_to_grid(
     where: str,
-    chars: list[dict],
+    chars: list[dict[str, Any]],
     hrules: list[_Rule],
     vrules: list[_Rule],
     columns_by_header: dict[str, str],
@@ -536,6 +539,7 @@ def rules_to_grid(
     The header row names the columns; without one, a table whose column rules line up with
     the previous page's columns continues the table.
     """
+    body_top: float | None
     header = _find_header(where, chars, hrules, vrules, columns_by_header)
     if header is not None:
         top, body_top, columns, labels = header
@@ -555,7 +559,7 @@ def rules_to_grid(
 
 def _find_header(
     where: str,
-    chars: list[dict],
+    chars: list[dict[str, Any]],
     hrules: list[_Rule],
     vrules: list[_Rule],
     columns_by_header: dict[str, str],
@@ -615,7 +619,8 @@ def _columns_from_header(
         if unknown:
             parts.append("unrecognised " + ", ".join(repr(t) for t in unknown))
         raise ExtractError(f"{where}: table header changed: {'; '.join(parts)}")
-    return {field: (box[0], box[2]) for box, field in zip(boxes, known, strict=True)}
+    fields = cast(list[str], known)  # no None left: unknown is empty
+    return {field: (box[0], box[2]) for box, field in zip(boxes, fields, strict=True)}
 
 
 def _rule_near(rules: list[_Rule], at: float) -> _Rule | None:
@@ -935,7 +940,7 @@ def _name(value: object) -> str | None:
     return name.decode("latin-1") if isinstance(name, bytes) else name
 
 
-def _annot_bbox(page: pdfplumber.page.Page, rect: list) -> BBox:
+def _annot_bbox(page: pdfplumber.page.Page, rect: list[Any]) -> BBox:
     """Given an annotation's /Rect, return its bbox as pdfplumber places the page's chars."""
     x0, y0, x1, y1 = (float(v) for v in resolve_all(rect))
     ctm = _page_ctm(page)

@@ -155,7 +155,16 @@ def test_a_rule_bounds_a_cell_side_from_min_coverage(share, ruled):
 
 
 def _char(text, x0, top, size=9.0):
-    return {"text": text, "x0": x0, "x1": x0 + size, "top": top, "bottom": top + size}
+    return {
+        "text": text,
+        "x0": x0,
+        "x1": x0 + size,
+        "top": top,
+        "bottom": top + size,
+        "doctop": top,
+        "upright": True,
+        "size": size,
+    }
 
 
 @pytest.mark.parametrize(
@@ -342,3 +351,13 @@ def test_other_actions_are_not_links(tmp_path):
     path = _replica_with_first_action(tmp_path, {"/S": pikepdf.Name("/GoTo")})
     first = next(row for row in extract(path).rows if row.page == 2)
     assert first.links == ()
+
+
+def test_a_kana_and_its_combining_voiced_mark_read_as_one_char():
+    chars = [_char("か", 0.0, 0.0), _char("\u3099", 9.0, 0.0), _char("①", 18.0, 0.0)]
+    assert [line.text for line in ex.chars_to_lines(chars)] == ["が①"]
+
+
+def test_full_width_and_compatibility_forms_are_not_folded():
+    chars = [_char(c, 9.0 * i, 0.0) for i, c in enumerate("（１／６）ＩＤ")]
+    assert [line.text for line in ex.chars_to_lines(chars)] == ["（１／６）ＩＤ"]
