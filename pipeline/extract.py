@@ -47,6 +47,10 @@ AXIS_TOLERANCE = 0.5
 # rule drawn dash by dash (3pt on, 4pt off) covers 43%, a dotted one (0.75pt dots every 3pt)
 # 25%; a rule that stops short of the cell's corners covers most of it.
 MIN_COVERAGE = 0.2
+# No column or row is narrower than this (points): it could not hold a line of text. Two
+# rules closer than this with no text between them are the edges of one white gap between
+# filled cells (PowerPoint tables with cell spacing).
+MAX_GAP = 8.0
 # A horizontal rule ends a row only where it runs across at least this many columns: a
 # hyperlink's underline, which Office writers draw as a thin rule, lies inside one column.
 MIN_RULE_COLUMNS = 2
@@ -281,6 +285,7 @@ def _read_page(
     chars = page_to_chars(page)
     unified = sum(char.get(UNIFIED, 0) for char in chars)
     hrules, vrules = page_to_rules(page)
+    hrules = _close_gaps(hrules, chars)
     grid = rules_to_grid(where, chars, hrules, vrules, columns_by_header, layout)
     if grid is None:
         text = PageText(page=number, above=chars_to_lines(chars), below=(), unified=unified)
@@ -483,6 +488,37 @@ def page_to_rules(page: pdfplumber.page.Page) -> tuple[list[_Rule], list[_Rule]]
     return segments_to_rules(horizontal), segments_to_rules(vertical)
 
 
+def _close_gaps(rules: list[_Rule], chars: list[dict]) -> list[_Rule]:
+    """Given horizontal rules, return them with each white gap between fills made one rule.
+
+    Two rules closer than MAX_GAP with no char between them, where both run, are the top and
+    bottom edges of neighbouring fills: one rule, in the gap's middle.
+    """
+    closed: list[_Rule] = []
+    for rule in rules:
+        last = closed[-1] if closed else None
+        if (
+            last is not None
+            and rule.at - last.at < MAX_GAP
+            and not _text_between(last, rule, chars)
+        ):
+            spans = sorted(last.spans + rule.spans)
+            closed[-1] = _segments_to_rule(
+                [_Segment((last.at + rule.at) / 2, lo, hi) for lo, hi in spans]
+            )
+        else:
+            closed.append(rule)
+    return closed
+
+
+def _text_between(upper: _Rule, lower: _Rule, chars: list[dict]) -> bool:
+    lo, hi = max(upper.lo, lower.lo), min(upper.hi, lower.hi)
+    return any(
+        upper.at < (c["top"] + c["bottom"]) / 2 < lower.at and lo <= (c["x0"] + c["x1"]) / 2 <= hi
+        for c in chars
+    )
+
+
 def segments_to_rules(segments: list[_Segment]) -> list[_Rule]:
     """Given parallel segments, return rules: segments within RULE_MERGE across merged.
 
@@ -583,7 +619,7 @@ def _find_header(
         ]
         if not inner:
             continue
-        edges = [lo, *inner, hi]
+        edges = [lo, *_gaps_to_dividers(inner), hi]
         boxes = [(x0, upper.at, x1, lower.at) for x0, x1 in zip(edges, edges[1:], strict=False)]
         texts = [
             "".join(line.text for line in chars_to_lines(bucket))
@@ -603,6 +639,21 @@ def _find_header(
             " the font has no usable ToUnicode map, so the table's header cannot be read"
         )
     return None
+
+
+def _gaps_to_dividers(xs: list[float]) -> list[float]:
+    """Given the x of vertical rules, return them with the two edges of a gap made one.
+
+    Filled cells may leave a white gap wider than RULE_MERGE between them: its two edges,
+    closer than MAX_GAP, divide two columns once, in the gap's middle.
+    """
+    dividers: list[float] = []
+    for x in xs:
+        if dividers and x - dividers[-1] < MAX_GAP:
+            dividers[-1] = (dividers[-1] + x) / 2
+        else:
+            dividers.append(x)
+    return dividers
 
 
 def _columns_from_header(

@@ -361,3 +361,30 @@ def test_a_kana_and_its_combining_voiced_mark_read_as_one_char():
 def test_full_width_and_compatibility_forms_are_not_folded():
     chars = [_char(c, 9.0 * i, 0.0) for i, c in enumerate("（１／６）ＩＤ")]
     assert [line.text for line in ex.chars_to_lines(chars)] == ["（１／６）ＩＤ"]
+
+
+@pytest.mark.parametrize(
+    ("xs", "dividers"),
+    [
+        ([100.0, 100.0 + ex.MAX_GAP - 0.01], [100.0 + (ex.MAX_GAP - 0.01) / 2]),  # a white gap
+        ([100.0, 100.0 + ex.MAX_GAP], [100.0, 100.0 + ex.MAX_GAP]),  # a narrow column
+    ],
+)
+def test_two_vertical_rules_closer_than_max_gap_are_one_gap(xs, dividers):
+    assert ex._gaps_to_dividers(xs) == pytest.approx(dividers)
+
+
+def _hrule(at):
+    return ex._Rule(at=at, spans=((0.0, 100.0),))
+
+
+@pytest.mark.parametrize(
+    ("lower", "rules"), [(100.0 + ex.MAX_GAP - 0.01, 1), (100.0 + ex.MAX_GAP, 2)]
+)
+def test_two_horizontal_rules_closer_than_max_gap_are_one_gap(lower, rules):
+    assert len(ex._close_gaps([_hrule(100.0), _hrule(lower)], [])) == rules
+
+
+def test_rules_with_text_between_are_two_rules_however_close():
+    chars = [_char("1", 40.0, 101.0, size=5.0)]  # a 5pt line between rules 7pt apart
+    assert len(ex._close_gaps([_hrule(100.0), _hrule(107.0)], chars)) == 2

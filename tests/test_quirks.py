@@ -16,7 +16,8 @@ producer behaviour and its source are cited there and in each fixture's JSON):
    of the corners (fulgur#121, html2openxml#156); thin_rects, rules as filled 0.75pt
    rectangles as Word and Excel export them (PyMuPDF#1830, office2pdf#619); fills, a
    PowerPoint table of filled cells with 1pt white gaps over a white page rectangle
-   (betteroffice#629, office2pdf#307); dark_header, a dark header with white text.
+   (betteroffice#629, office2pdf#307); fills_spaced, the same with 5pt gaps; dark_header, a
+   dark header with white text.
 4. overprint (and overprint_cell_segments, with 3's segments): headers and company names in
    faux bold, every glyph drawn twice 0.3pt apart (pdf-reader#143, pdfplumber#71).
 5. cid: body cells in an Identity-H font with no ToUnicode, read as "(cid:N)"
@@ -84,6 +85,7 @@ GOLDEN_FIXTURES = [
     "cell_segments",
     "thin_rects",
     "fills",
+    "fills_spaced",
     "dark_header",
     "overprint",
     "overprint_cell_segments",
@@ -295,8 +297,9 @@ def test_thin_rects_fixture_draws_every_rule_as_a_filled_rectangle():
     assert any(r["x0"] == TABLE_LEFT and r["x1"] == TABLE_RIGHT for r in thin)
 
 
-def test_fills_fixture_is_filled_cells_with_white_gaps_and_no_stroke():
-    objects = _objects("fills")
+@pytest.mark.parametrize(("name", "gap"), [("fills", 1.0), ("fills_spaced", 5.0)])
+def test_fills_fixture_is_filled_cells_with_white_gaps_and_no_stroke(name, gap):
+    objects = _objects(name)
     assert not objects.get("line") and not objects.get("curve")
     rects = objects["rect"]
     assert all(r["fill"] and not r["stroke"] for r in rects)
@@ -308,7 +311,7 @@ def test_fills_fixture_is_filled_cells_with_white_gaps_and_no_stroke():
         key=lambda r: r["x0"],
     )
     assert len(header) == len(SPEC["columns"])
-    assert {round(b["x0"] - a["x1"], 2) for a, b in pairwise(header)} == {1.0}
+    assert {round(b["x0"] - a["x1"], 2) for a, b in pairwise(header)} == {gap}
     assert all(max(r["non_stroking_color"]) < 0.8 for r in header)  # dark
     assert {c["non_stroking_color"] for c in _header_chars(objects["char"])} == {(1, 1, 1)}
 
