@@ -14,18 +14,37 @@ GOLDEN := tests/fixtures/golden/085_03_02
 OUT := output
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format replica bench clean download report fuzz office-fixtures
+.PHONY: help install lock run test lint typecheck format replica bench clean download report fuzz office-fixtures report-check
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_/.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# requirements-dev.lock pins, with their hashes, everything .venv holds: the dependencies,
+# the dev and report extras, pip-tools, pip, and the setuptools that builds the package
+# (its build-system requirement). `make lock` writes it with pip-compile, for Python 3.11 on
+# Linux x86_64, from pyproject.toml, whose bounds stay for those who install the package
+# themselves. The package itself, which the dev extra names to include the report extra, is
+# not pinned (--unsafe-package, pip-tools#2002; hence pip-compile's closing warning that the
+# file "may be rejected", about that package alone): `pip install -e .` installs it.
+LOCK := requirements-dev.lock
+LOCK_OPTIONS := --generate-hashes --build-deps-for=editable --extra=dev --extra=report \
+	--unsafe-package=meti-disclosures --no-allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+LOCKFLAGS ?=
+
+# Every file installed is checked against the lock's hashes; the package goes in without
+# dependencies and without build isolation, so nothing unpinned is fetched.
+$(STAMP): $(LOCK) pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
-install: $(STAMP) ## Create .venv (if missing) and install the package with its dev extra
+install: $(STAMP) ## Create .venv (if missing) and install requirements-dev.lock, then the package
+
+lock: $(STAMP) ## Re-resolve requirements-dev.lock from pyproject.toml (LOCKFLAGS=--upgrade: newest allowed)
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet $(LOCK_OPTIONS) $(LOCKFLAGS) \
+		--output-file=$(LOCK) pyproject.toml
 
 $(PDF): | $(STAMP)
 	$(PY) -m pipeline download --to $@
@@ -76,6 +95,9 @@ lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check pipeline tests
 	$(BIN)/ruff format --check pipeline tests
 
+typecheck: $(STAMP) ## mypy over pipeline/ (settings in pyproject.toml's [tool.mypy])
+	$(BIN)/mypy
+
 format: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff format pipeline tests
 	$(BIN)/ruff check --fix pipeline tests
@@ -98,6 +120,31 @@ $(OUT)/timeline.png $(OUT)/report.html &: $(OUT)/disclosures.parquet pipeline/re
 	$(PY) -m pipeline report --out $(OUT)
 
 report: $(OUT)/report.html ## Write output/timeline.png and output/report.html
+
+# The report as a browser shows it on a machine without a Japanese font: Debian's Chromium
+# (apt-get install chromium), headless, with every font that covers Japanese hidden from
+# fontconfig, so that only the font report.html embeds can draw its Japanese; any character
+# it lacks shows as a box in output/report.png.
+CHROMIUM ?= chromium
+REPORT_WINDOW ?= 1280,1600
+NO_JA_FONTS := '<?xml version="1.0"?>' '<fontconfig>' \
+	'<include ignore_missing="yes">/etc/fonts/fonts.conf</include>' \
+	'<selectfont><rejectfont><pattern><patelt name="lang"><string>ja</string></patelt>' \
+	'</pattern></rejectfont></selectfont>' '</fontconfig>'
+
+report-check: $(OUT)/report.html ## Screenshot output/report.html in headless Chromium without Japanese fonts (output/report.png)
+	@command -v $(CHROMIUM) >/dev/null || { echo "report-check needs Chromium:" \
+		"apt-get install -y chromium (or CHROMIUM=/path/to/chromium)" >&2; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	printf '%s\n' $(NO_JA_FONTS) > "$$tmp/fonts.conf" && export FONTCONFIG_FILE="$$tmp/fonts.conf" && \
+	if command -v fc-list >/dev/null && [ -n "$$(fc-list :lang=ja)" ]; then \
+		echo "report-check: fonts covering Japanese are still visible" >&2; exit 1; fi && \
+	$(CHROMIUM) --headless --disable-gpu --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync $$([ "$$(id -u)" = 0 ] && echo --no-sandbox) \
+		--user-data-dir="$$tmp/profile" --hide-scrollbars --window-size=$(REPORT_WINDOW) \
+		--screenshot="$(abspath $(OUT)/report.png)" "file://$(abspath $(OUT)/report.html)" \
+		2>"$$tmp/log" || { cat "$$tmp/log" >&2; exit 1; }
+	@echo "$(OUT)/report.png: output/report.html as Chromium draws it without Japanese fonts"
 
 replica: $(REPLICA) $(VARIANT) $(QUIRKS) ## Rebuild the bundled replica PDFs and quirk fixtures
 

@@ -16,11 +16,14 @@ from datetime import UTC, datetime
 from functools import partial
 from http import HTTPStatus
 from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeGuard, cast
 from urllib.parse import urljoin, urlsplit
 
 import pdfplumber
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
@@ -30,6 +33,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
     SSLError,
 )
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from pipeline import __version__, files
@@ -102,14 +106,23 @@ class _Retry(Retry):
         retry.job = self.job
         return retry
 
-    def increment(self, method=None, url=None, response=None, error=None, **kw) -> _Retry:
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> _Retry:
         """Given a failed attempt, return the Retry for the next, or raise the DownloadError."""
-        last = error if error is not None else response.status
+        # urllib3 passes the response whenever there is no error.
+        last = error if error is not None else cast(BaseHTTPResponse, response).status
         attempts = len(self.history) + 1
         if _never_reached(error):
             raise _gave_up(self.job, error, attempts) from error
         try:
-            retry = super().increment(method, url, response, error, **kw)
+            retry = super().increment(method, url, response, error, _pool, _stacktrace)
         except MaxRetryError:
             if error is None:
                 raise  # a status retried enough: urllib3 hands back that last response
@@ -206,7 +219,7 @@ def _check_dest(dest: Path) -> Path:
     return dest
 
 
-def _read_manifest(dest: Path) -> dict | None:
+def _read_manifest(dest: Path) -> dict[str, Any] | None:
     """Given the PDF's path, return its manifest (x.manifest.json), or None if none is usable."""
     path = dest.with_suffix(".manifest.json")
     try:
@@ -219,7 +232,7 @@ def _read_manifest(dest: Path) -> dict | None:
     return manifest if isinstance(manifest, dict) else None
 
 
-def _is_cached(url: str, dest: Path, manifest: dict | None) -> bool:
+def _is_cached(url: str, dest: Path, manifest: dict[str, Any] | None) -> bool:
     """Given dest and its manifest, return whether dest is a good network copy of url."""
     if manifest is None or not dest.is_file():
         return False
@@ -246,7 +259,7 @@ def _is_pdf(url: str, path: Path) -> bool:
 
 
 def _fetch_into(
-    job: _Job, dest: Path, part: Path, manifest: dict | None, replica: Path | None
+    job: _Job, dest: Path, part: Path, manifest: dict[str, Any] | None, replica: Path | None
 ) -> Path:
     """Given dest's folder locked, fetch job.url to dest, or the replica if offline; return dest."""
     with _session(job) as session:
@@ -292,7 +305,7 @@ def _vet_redirect(
         logger.info("redirected to %s", target)
 
 
-def _fetch(session: requests.Session, job: _Job, part: Path) -> dict:
+def _fetch(session: requests.Session, job: _Job, part: Path) -> dict[str, Any]:
     """Given a download, save its body into part; return the manifest's fields for it.
 
     urllib3 retries up to the response's headers; a body cut short is retried here, on the
@@ -313,7 +326,8 @@ def _fetch(session: requests.Session, job: _Job, part: Path) -> dict:
             except HTTPError as exc:  # urllib3's: the connection broke or stalled mid-body
                 retry = response.raw.retries.increment("GET", response.url, error=exc)
         retry.sleep()
-        session.get_adapter(job.url).max_retries = retry
+        # _session mounted an HTTPAdapter for every scheme it fetches.
+        cast(HTTPAdapter, session.get_adapter(job.url)).max_retries = retry
 
 
 def _check_status(url: str, response: requests.Response) -> None:
@@ -325,7 +339,7 @@ def _check_status(url: str, response: requests.Response) -> None:
     raise DownloadError(f"{url}: {_describe(response.status_code)[0]}{where} after {tries}")
 
 
-def _save_body(job: _Job, response: requests.Response, part: Path) -> dict:
+def _save_body(job: _Job, response: requests.Response, part: Path) -> dict[str, Any]:
     """Given a 200 response, stream its body into part, stopping at max_bytes or the deadline."""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > job.max_bytes:
@@ -346,7 +360,7 @@ def _save_body(job: _Job, response: requests.Response, part: Path) -> dict:
     return _fetched(job.url, response.url, digest.hexdigest(), size, content_type)
 
 
-def _fetched(url: str, final_url: str, sha256: str, size: int, content_type: str) -> dict:
+def _fetched(url: str, final_url: str, sha256: str, size: int, content_type: str) -> dict[str, Any]:
     """Given what was fetched, return the manifest's fields for it, in the manifest's order."""
     return {
         "url": url,
@@ -363,7 +377,7 @@ def _too_big(job: _Job, why: str) -> DownloadError:
     return DownloadError(f"{job.url}: body exceeds --max-bytes {job.max_bytes} ({why})")
 
 
-def _never_reached(error: object) -> bool:
+def _never_reached(error: object) -> TypeGuard[Exception]:
     """Given why an attempt failed, return whether the host was never reached at all: an unknown
     name, a refused connection, no route. A reset is not: something answered."""
     if isinstance(error, NameResolutionError):
@@ -374,7 +388,9 @@ def _never_reached(error: object) -> bool:
     )
 
 
-def _gave_up(job: _Job, last: Exception | int, attempts: int, out_of_time=False) -> DownloadError:
+def _gave_up(
+    job: _Job, last: Exception | int, attempts: int, out_of_time: bool = False
+) -> DownloadError:
     """Given the last failure and the attempts made, return the one-line error to raise:
     _Unreachable if no connection was ever made (a connect timeout included)."""
     summary, detail = _describe(last, job.timeout)
@@ -446,7 +462,9 @@ def _not_pdf_message(url: str, head: bytes, content_type: str) -> str:
     return f"{url}: not a PDF (content-type {shown}; starts with {head[:16]!r})"
 
 
-def _install(dest: Path, part: Path, fetched: dict, manifest: dict | None) -> None:
+def _install(
+    dest: Path, part: Path, fetched: dict[str, Any], manifest: dict[str, Any] | None
+) -> None:
     """Given validated bytes in part, put them at dest, keeping a different earlier copy beside."""
     history = list(manifest.get("history", [])) if manifest else []
     old_sha, new_sha = _sha256_of(dest) if dest.is_file() else None, fetched["sha256"]
@@ -465,25 +483,27 @@ def _install(dest: Path, part: Path, fetched: dict, manifest: dict | None) -> No
     logger.info("saved %s (%d bytes, sha256 %s)", dest, fetched["size"], new_sha[:12])
 
 
-def _keep_previous(dest: Path, old_sha: str, new_sha: str, manifest: dict | None) -> dict:
+def _keep_previous(
+    dest: Path, old_sha: str, new_sha: str, manifest: dict[str, Any] | None
+) -> dict[str, Any]:
     """Given dest about to hold a different document, move it aside; return its history entry."""
     kept = dest.with_name(f"{dest.stem}.{old_sha[:12]}{dest.suffix}")
     _replace(dest, kept)
     logger.warning(
         "document changed: %s → %s; previous copy kept at %s", old_sha[:12], new_sha[:12], kept
     )
-    described = manifest is not None and manifest.get("sha256") == old_sha
+    described = manifest if manifest is not None and manifest.get("sha256") == old_sha else {}
     return {
         "sha256": old_sha,
-        "fetched_at": manifest.get("fetched_at") if described else None,
-        "final_url": manifest.get("final_url") if described else None,
+        "fetched_at": described.get("fetched_at"),
+        "final_url": described.get("final_url"),
         "size": kept.stat().st_size,
         "kept_at": kept.name,
     }
 
 
 def _use_replica(
-    url: str, dest: Path, replica: Path | None, manifest: dict | None, error: _Unreachable
+    url: str, dest: Path, replica: Path | None, manifest: dict[str, Any] | None, error: _Unreachable
 ) -> Path:
     """Given a host that cannot be reached, put the replica at dest, loudly; return dest."""
     if replica is None:
@@ -516,7 +536,9 @@ def _use_replica(
     return dest
 
 
-def _write_manifest(dest: Path, fetched: dict, source: str, history: list) -> None:
+def _write_manifest(
+    dest: Path, fetched: dict[str, Any], source: str, history: list[dict[str, Any]]
+) -> None:
     """Write dest's manifest through a part file, so a reader never sees half of one."""
     entry = ManifestJson.model_validate(fetched | {"source": source, "history": history})
     with files.part_file(dest.parent, MANIFEST_PART) as part:

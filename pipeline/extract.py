@@ -488,7 +488,7 @@ def page_to_rules(page: pdfplumber.page.Page) -> tuple[list[_Rule], list[_Rule]]
     return segments_to_rules(horizontal), segments_to_rules(vertical)
 
 
-def _close_gaps(rules: list[_Rule], chars: list[dict]) -> list[_Rule]:
+def _close_gaps(rules: list[_Rule], chars: list[dict[str, Any]]) -> list[_Rule]:
     """Given horizontal rules, return them with each white gap between fills made one rule.
 
     Two rules closer than MAX_GAP with no char between them, where both run, are the top and
@@ -511,7 +511,7 @@ def _close_gaps(rules: list[_Rule], chars: list[dict]) -> list[_Rule]:
     return closed
 
 
-def _text_between(upper: _Rule, lower: _Rule, chars: list[dict]) -> bool:
+def _text_between(upper: _Rule, lower: _Rule, chars: list[dict[str, Any]]) -> bool:
     lo, hi = max(upper.lo, lower.lo), min(upper.hi, lower.hi)
     return any(
         upper.at < (c["top"] + c["bottom"]) / 2 < lower.at and lo <= (c["x0"] + c["x1"]) / 2 <= hi

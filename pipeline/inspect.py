@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import pdfplumber
 from pdfplumber.display import PageImage
@@ -66,7 +67,9 @@ def inspect_page(
             )
         page = document.pages[page_number - 1]
         tables = page.find_tables(TABLE_SETTINGS)
-        found = [tuple(cell) for table in tables for cell in table.cells]
+        found: list[BBox] = [
+            (x0, top, x1, bottom) for table in tables for x0, top, x1, bottom in table.cells
+        ]
         header = _header_cells(rows, found)
         data = _data_cells(rows, found)
         image = page.to_image(resolution=resolution)
@@ -143,13 +146,15 @@ def _draw_rules(image: PageImage, page: pdfplumber.page.Page) -> None:
             image.draw_line([(rule.at, top), (rule.at, bottom)], stroke=RULE_STROKE, stroke_width=2)
 
 
-def _draw_chars(image: PageImage, chars: list[dict], cells: list[BBox]) -> None:
+def _draw_chars(image: PageImage, chars: list[dict[str, Any]], cells: list[BBox]) -> None:
     """Dot each character's centre: green if extract reads it into a cell, magenta if not."""
     for char in chars:
         cx, cy = (char["x0"] + char["x1"]) / 2, (char["top"] + char["bottom"]) / 2
         inside = any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in cells)
         colour = CHAR_IN_CELL if inside else CHAR_OUTSIDE
-        image.draw_circle(char, radius=CHAR_DOT_POINTS, fill=colour, stroke=colour)
+        # pdfplumber annotates radius as int, but it is in PDF points like the centre, scaled
+        # with it, and any number draws: a dot on a 9pt char is a fraction of a point.
+        image.draw_circle(char, radius=CHAR_DOT_POINTS, fill=colour, stroke=colour)  # type: ignore[arg-type]
 
 
 def _draw_labels(

@@ -329,7 +329,7 @@ def _describe(stream: PDFStream) -> str:
     return f"{name}, {' '.join(filters) or 'no filter'}"
 
 
-def _filters(stream: PDFStream) -> list:
+def _filters(stream: PDFStream) -> list[tuple[Any, Any]]:
     try:
         return stream.get_filters()
     except Exception:  # noqa: BLE001 (only for a message: the decode reports the real fault)
@@ -429,7 +429,7 @@ def _watched_decode(stream: PDFStream) -> None:
     watch.decoded(stream, len(stream.data or b""))
 
 
-def _counted_add(container: LTContainer, obj: Any) -> None:
+def _counted_add(container: LTContainer[Any], obj: Any) -> None:
     """LTContainer.add, counting the objects the page draws."""
     watch = _active
     if watch is not None:
@@ -454,9 +454,9 @@ def _checked_do_keyword(parser: PDFContentParser, pos: int, token: Any) -> None:
         name = getattr(token, "name", b"")
         depth = parser.__dict__.get("_limits_bx_depth", 0)
         if name == b"BX":
-            parser._limits_bx_depth = depth + 1
+            parser.__dict__["_limits_bx_depth"] = depth + 1
         elif name == b"EX":
-            parser._limits_bx_depth = max(depth - 1, 0)
+            parser.__dict__["_limits_bx_depth"] = max(depth - 1, 0)
         elif depth == 0 and name not in PDF_OPERATORS:
             shown = name.decode("latin-1")[:20]
             watch.report(f"not a PDF operator in the content stream: {shown!r} at byte {pos}")
@@ -530,28 +530,40 @@ def reading(limits: Limits | None = None) -> Iterator[Watch]:
         if pdfminer_logger.getEffectiveLevel() > logging.WARNING:
             pdfminer_logger.setLevel(logging.WARNING)  # or its warnings would not be made
         pdfminer_logger.addHandler(handler)
-        pdftypes.zlib = _CappedZlib()
-        pdftypes.lzwdecode = _capped_lzwdecode
-        PDFStream.decode = _watched_decode
-        LTContainer.add = _counted_add
-        PDFContentParser.do_keyword = _checked_do_keyword
-        PDFDocument.getobj = _checked_getobj
+        _patch(
+            (pdftypes, "zlib", _CappedZlib()),
+            (pdftypes, "lzwdecode", _capped_lzwdecode),
+            (PDFStream, "decode", _watched_decode),
+            (LTContainer, "add", _counted_add),
+            (PDFContentParser, "do_keyword", _checked_do_keyword),
+            (PDFDocument, "getobj", _checked_getobj),
+        )
         _active = watch
         yield watch
     finally:
         _active = None
-        PDFDocument.getobj = _ORIGINAL_GETOBJ
-        PDFContentParser.do_keyword = _ORIGINAL_DO_KEYWORD
-        LTContainer.add = _ORIGINAL_ADD
-        PDFStream.decode = _ORIGINAL_DECODE
-        pdftypes.lzwdecode = _ORIGINAL_LZWDECODE
-        pdftypes.zlib = zlib
+        _patch(
+            (PDFDocument, "getobj", _ORIGINAL_GETOBJ),
+            (PDFContentParser, "do_keyword", _ORIGINAL_DO_KEYWORD),
+            (LTContainer, "add", _ORIGINAL_ADD),
+            (PDFStream, "decode", _ORIGINAL_DECODE),
+            (pdftypes, "lzwdecode", _ORIGINAL_LZWDECODE),
+            (pdftypes, "zlib", zlib),
+        )
         pdfminer_logger.removeHandler(handler)
         pdfminer_logger.setLevel(old_level)
         if watch.use_timer:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old_alarm)
         _lock.release()
+
+
+def _patch(*patches: tuple[object, str, object]) -> None:
+    """Set each (owner, attribute, value). pdfminer has no hooks for what the limits watch, so
+    reading() swaps these functions (and pdftypes' zlib) for the time of one read; setattr says
+    so, where an assignment to a method would read as a slip (and mypy rejects it)."""
+    for owner, attribute, value in patches:
+        setattr(owner, attribute, value)
 
 
 def _timer_is_free() -> bool:

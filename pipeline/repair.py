@@ -12,7 +12,6 @@ from pipeline.text import CIRCLED, REFERENCE_MARK, URL_START, tidy
 logger = logging.getLogger(__name__)
 
 
-
 # A 補足 line that starts one of these begins a new item and keeps its line break:
 # `a.営業システム…`, `①小売業務…`, `事案１お客さま…`, `※過去公表経緯…`, `（参考扱いとして…`.
 ITEM_START = re.compile(

@@ -105,7 +105,7 @@ def tree(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("make")
     shutil.copy(ROOT / "Makefile", root / "Makefile")
     sources = [p.relative_to(ROOT) for p in PACKAGE.rglob("*") if p.is_file()]
-    sources += [Path("pyproject.toml"), *map(Path, ROOT.glob("*.lock"))]
+    sources += [Path("pyproject.toml"), *(p.relative_to(ROOT) for p in ROOT.glob("*.lock"))]
     for i, path in enumerate([*sources, Path(".venv/.installed-stamp"), *map(Path, BUILT)]):
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
