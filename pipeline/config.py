@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import PipelineError
 
@@ -14,7 +15,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 SOURCE_TOML = "data/source.toml"
 
 
-def load_source(path: Path | None = None) -> dict:
+def load_source(path: Path | None = None) -> dict[str, Any]:
     """Given source.toml (default: the package's own), return its settings with their paths.
 
     url and allowed_hosts as written; replica and golden are found in the project's folder,

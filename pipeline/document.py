@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pipeline.records import Document, Line
 from pipeline.text import tidy
@@ -18,7 +19,9 @@ SCOPE_FOLLOWING = "以下同様"
 PAGE_NUMBER = re.compile(r"^[0-9０-９]+$")
 
 
-def describe(document: Document, source_url: str | None, source_kind: str | None = None) -> dict:
+def describe(
+    document: Document, source_url: str | None, source_kind: str | None = None
+) -> dict[str, Any]:
     """Given the document, return the facts document.json holds, all read from the PDF."""
     source = document.source
     cover = " ".join(line.text for line in source.cover)
@@ -52,9 +55,9 @@ def _title(lines: tuple[Line, ...]) -> str | None:
     return tidy("".join(line.text for line in words if line.size >= largest - 0.5))
 
 
-def _notes(document: Document) -> list[dict]:
+def _notes(document: Document) -> list[dict[str, Any]]:
     """The ※ notes under the tables: text, page, and the pages they apply to."""
-    notes: list[dict] = []
+    notes: list[dict[str, Any]] = []
     last_page = document.source.page_count
     for page in document.source.pages:
         for line in page.below:

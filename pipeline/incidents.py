@@ -96,6 +96,7 @@ def _mentioned(company: str, line: str) -> list[tuple[Key, str]]:
     """Return the (key, label) of every incident a line mentions, ranges expanded."""
     found = []
     for m in MENTION.finditer(line):
+        pairs: list[tuple[str | None, str | None, str | None]]  # (letter, circled, number)
         if m["c1"]:
             pairs = [(None, c, None) for c in _circled_range(m["c1"], m["c2"])]
         elif m["n1"]:
@@ -119,6 +120,8 @@ def _label(letter: str | None, circled: str | None, number: str | None) -> tuple
         return "letter", ord(letter) - ord("a") + 1, letter
     if circled:
         return "circled", _circled_ordinal(circled), circled
+    if number is None:
+        raise ValueError("a label is a letter, a circled number or a number")
     return "number", _int(number), f"事案{number}"
 
 
@@ -154,7 +157,9 @@ def _mention(d: Disclosure, key: Key, label: str, kind: str) -> Mention:
     )
 
 
-def _dangling(mentions: dict, described: dict[Key, Incident]) -> list[Finding]:
+def _dangling(
+    mentions: dict[tuple[int, int, Key], Mention], described: dict[Key, Incident]
+) -> list[Finding]:
     """A reference to a label the company never describes: warn, and drop the link."""
     return [
         Finding(

@@ -6,16 +6,17 @@ import dataclasses
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pyarrow
 
-from pipeline.companies import companies
+from pipeline.companies import Company, companies
 from pipeline.findings import ERROR, WARNING, Finding, in_document_order
-from pipeline.records import Document
+from pipeline.records import Disclosure, Document
 from pipeline.schema import TABLES, Column
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ _PANDAS_TYPES = {
 }
 
 
-def validate(document: Document, tables: dict[str, Sequence[object]]) -> tuple[Finding, ...]:
+def validate(document: Document, tables: Mapping[str, Sequence[Any]]) -> tuple[Finding, ...]:
     """Given the document and its tables by name (records), return every finding, all together.
 
     Each table is checked against its declaration in schema.TABLES (types, nulls, empty
@@ -57,7 +58,7 @@ def validate(document: Document, tables: dict[str, Sequence[object]]) -> tuple[F
         except pa.errors.SchemaErrors as exc:
             findings += _schema_findings(exc.failure_cases, frame)
         if name == "disclosures":
-            findings += _warnings(frame)
+            findings += _warnings(records)
     findings = in_document_order(findings)
     for finding in findings:
         log = logger.error if finding.level == ERROR else logger.warning
@@ -73,7 +74,8 @@ def is_http_url(value: object) -> bool:
         parts = urlsplit(value)
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and "." in parts.hostname
+    host = parts.hostname
+    return parts.scheme in ("http", "https") and host is not None and "." in host
 
 
 def _schema(name: str, document_date: dt.date, page_count: int) -> pa.DataFrameSchema:
@@ -111,28 +113,31 @@ def _column(column: Column, checks: list[pa.Check]) -> pa.Column:
 
 
 def _schema_findings(cases: pd.DataFrame, frame: pd.DataFrame) -> list[Finding]:
+    """Given pandera's failure cases, return one finding each, placed by the row's page and row
+    (an incident by its first page and row)."""
+    rows: list[dict[Any, Any]] = frame.to_dict("records")
     findings = []
-    for case in cases.itertuples(index=False):
-        index = case.index
-        located = index is not None and not pd.isna(index) and int(index) in frame.index
-        row = frame.loc[int(index)] if located else None
-        page = row.get("page", row.get("first_page")) if row is not None else None
-        row_number = row.get("row", row.get("first_row")) if row is not None else None
+    for case in cases.to_dict("records"):
+        index = case["index"]
+        located = isinstance(index, int | float) and not pd.isna(index) and 0 <= index < len(rows)
+        row = rows[int(index)] if located else {}
+        page, number = row.get("page", row.get("first_page")), row.get("row", row.get("first_row"))
+        column = case["column"]
         findings.append(
             Finding(
                 level=ERROR,
-                check=str(case.check),
+                check=str(case["check"]),
                 page=int(page) if page is not None else None,
-                row=int(row_number) if row_number is not None else None,
-                column=case.column,
-                value=_value(case.failure_case),
-                message=_message(str(case.check)),
+                row=int(number) if number is not None else None,
+                column=str(column) if isinstance(column, str) else None,
+                value=_value(case["failure_case"]),
+                message=_message(str(case["check"])),
             )
         )
     return findings
 
 
-def _value(value: object) -> str | None:
+def _value(value: Any) -> str | None:
     """Return a failing value as the user would write it: a date without its midnight."""
     if pd.isna(value):
         return None
@@ -149,7 +154,7 @@ def _message(check: str) -> str:
     return check
 
 
-def _warnings(frame: pd.DataFrame) -> list[Finding]:
+def _warnings(disclosures: Sequence[Disclosure]) -> list[Finding]:
     """Rules that do not stop the run, each naming the rows it doubts."""
     known = companies()
     findings = [
@@ -160,34 +165,36 @@ def _warnings(frame: pd.DataFrame) -> list[Finding]:
             value=name,
             message="not in data/companies.csv: legal name, role and group left null",
         )
-        for name in dict.fromkeys(frame["company"])
+        for name in dict.fromkeys(d.company for d in disclosures)
         if name not in known
     ]
-    repeated = {url for url, n in Counter(frame["url"]).items() if n > 1}
-    for record in frame.itertuples(index=False):
-        for check, message in _url_doubts(record, known.get(record.company), repeated):
+    repeated = {url for url, n in Counter(d.url for d in disclosures).items() if n > 1}
+    for d in disclosures:
+        for check, message in _url_doubts(d, known.get(d.company), repeated):
             findings.append(
                 Finding(
                     level=WARNING,
                     check=check,
-                    page=record.page,
-                    row=record.row,
+                    page=d.page,
+                    row=d.row,
                     column="url",
-                    value=record.url,
+                    value=d.url,
                     message=message,
                 )
             )
     return findings
 
 
-def _url_doubts(record, company, repeated: set[str]) -> list[tuple[str, str]]:
+def _url_doubts(
+    record: Disclosure, company: Company | None, repeated: set[str]
+) -> list[tuple[str, str]]:
     """Return (check, message) for each doubt about one row's URL."""
     doubts = []
     if record.url_confirmed is False:
         doubts.append(
             ("link_annotation", "the PDF's link annotation over this title points elsewhere")
         )
-    if isinstance(record.url, str) and "://" in record.url.split("://", 1)[-1]:
+    if "://" in record.url.split("://", 1)[-1]:
         doubts.append(
             ("url_nested_scheme", "a second scheme inside the URL: did two URLs run together?")
         )

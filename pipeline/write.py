@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -55,7 +56,7 @@ def write(tables: Tables, out_dir: Path) -> list[Path]:
     return written
 
 
-def file_metadata(document: dict) -> dict[str, str]:
+def file_metadata(document: dict[str, Any]) -> dict[str, str]:
     """Return the provenance stored in every Parquet file's metadata."""
     return {
         "source_url": document["source_url"] or "",
@@ -67,7 +68,7 @@ def file_metadata(document: dict) -> dict[str, str]:
     }
 
 
-def _json_bytes(data: dict) -> bytes:
+def _json_bytes(data: dict[str, Any]) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
@@ -82,10 +83,10 @@ def _table(
 def _parquet_bytes(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue().to_pybytes()
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def _csv_bytes(table: pa.Table) -> bytes:
     frame = table.to_pandas()
     text = frame.to_csv(index=False, lineterminator="\r\n", date_format="%Y-%m-%d")
-    return text.encode(CSV_ENCODING)
+    return str(text).encode(CSV_ENCODING)
