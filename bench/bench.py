@@ -24,6 +24,7 @@ import pdfplumber
 from pipeline.extract import extract
 from pipeline.normalize import normalize
 from pipeline.repair import repair
+from pipeline.tables import tables
 from pipeline.write import write
 
 BASELINE_CODE = (
@@ -39,7 +40,7 @@ def baseline(pdf: Path, out: Path) -> None:
 
 
 def pipeline_run(pdf: Path, out: Path) -> None:
-    write(normalize(repair(extract(pdf))), out)
+    write(tables(normalize(repair(extract(pdf)))), out)
 
 
 def _seconds(fn, pdf: Path, out: Path) -> float:

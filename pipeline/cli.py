@@ -2,32 +2,64 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
+import re
+import signal
 import sys
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from pipeline.errors import PipelineError
 from pipeline.records import Extraction, Normalized, Repaired, Tables, dump, load
 
+if TYPE_CHECKING:
+    from pydantic import ValidationError as PydanticError
+
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BUILD = Path("build")
 EXTRACTED = BUILD / "extracted.json"
 REPAIRED = BUILD / "repaired.json"
 NORMALIZED = BUILD / "normalized.json"
 TABLES = BUILD / "tables.json"
+# The command that writes each stage's file, for a message saying what to run.
+MADE_BY = {
+    "Extraction": "extract",
+    "Repaired": "repair",
+    "Normalized": "normalize",
+    "Tables": "tables",
+}
+# Exit status after Ctrl-C, as a shell reports a command killed by SIGINT: 128 + 2.
+INTERRUPTED_EXIT = 130
+
+
+class _Interrupted(click.ClickException):
+    """Ctrl-C: one `Error: interrupted; …` line saying what became of the outputs."""
+
+    exit_code = INTERRUPTED_EXIT
 
 
 class _Group(click.Group):
     """Shows a PipelineError as one `Error: …` line and exit 1; --debug shows the traceback."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            done = ctx.obj and ctx.obj.get("replaced")
+            raise _Interrupted(
+                f"interrupted; {'new outputs complete' if done else 'outputs unchanged'}"
+            ) from None
         except PipelineError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -42,6 +74,14 @@ class _Group(click.Group):
             ) from None
 
 
+@functools.cache
+def _config() -> dict[str, Any]:
+    """The document's settings: data/source.toml (the options' defaults read it)."""
+    from pipeline.config import load_source
+
+    return load_source()
+
+
 @click.group(cls=_Group)
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
 @click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors on stderr.")
@@ -54,7 +94,7 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     Example:
         python -m pipeline run --pdf tests/fixtures/085_03_02.replica.pdf --out output
     """
-    ctx.obj = {"debug": debug}
+    ctx.obj = {"debug": debug, "quiet": quiet, "replaced": False}
     level = logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
@@ -114,7 +154,9 @@ def extract(pdf: Path, out: Path) -> None:
     """
     from pipeline.extract import extract as run_extract
 
-    dump(run_extract(pdf), out)
+    extraction = run_extract(pdf)
+    with _replacing():
+        dump(extraction, out)
 
 
 @cli.command()
@@ -129,7 +171,9 @@ def repair(src: Path, out: Path) -> None:
     """
     from pipeline.repair import repair as run_repair
 
-    dump(run_repair(_load(Extraction, src)), out)
+    repaired = run_repair(_load(Extraction, src))
+    with _replacing():
+        dump(repaired, out)
 
 
 @cli.command()
@@ -144,7 +188,9 @@ def normalize(src: Path, out: Path) -> None:
     """
     from pipeline.normalize import normalize as run_normalize
 
-    dump(run_normalize(_load(Repaired, src)), out)
+    normalized = run_normalize(_load(Repaired, src))
+    with _replacing():
+        dump(normalized, out)
 
 
 @cli.command("tables")
@@ -160,7 +206,10 @@ def tables_command(src: Path, out: Path) -> None:
     from pipeline.tables import tables as run_tables
 
     normalized = _load(Normalized, src)
-    dump(run_tables(normalized, **_source(Path(normalized.document.source.path))), out)
+    source = normalized.document.source
+    built = run_tables(normalized, **_source(Path(source.path), source.sha256))
+    with _replacing():
+        dump(built, out)
 
 
 @cli.command()
@@ -177,7 +226,9 @@ def write(src: Path, out_dir: Path) -> None:
     """
     from pipeline.write import write as run_write
 
-    run_write(_load(Tables, src), out_dir)
+    built = _load(Tables, src)
+    with _replacing():
+        run_write(built, out_dir)
 
 
 @cli.command()
@@ -204,7 +255,8 @@ def check(out_dir: Path, golden: Path) -> None:
     for difference in differences:
         click.echo(str(difference), err=True)
     if differences:
-        raise CheckError(f"{out_dir}: {len(differences)} differences from {golden}")
+        n = len(differences)
+        raise CheckError(f"{out_dir}: {n} difference{'' if n == 1 else 's'} from {golden}")
     click.echo(f"{out_dir}: matches {golden}", err=True)
 
 
@@ -238,7 +290,8 @@ def schema() -> None:
 def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None) -> None:
     """Run every stage on a PDF and write every output table into DIR.
 
-    Nothing in DIR is replaced unless every stage succeeds.
+    Nothing in DIR is replaced unless every stage succeeds; Ctrl-C leaves DIR all old or
+    all new. The last line on stderr says what was written, and from which source.
 
     \b
     Example:
@@ -256,8 +309,13 @@ def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None
                 None, _config()["pdf"], force=False, max_bytes=None, timeout=None, replica=True
             )
         )
+    logger.info("run: %s into %s", pdf, out_dir)
     normalized = run_normalize(run_repair(run_extract(pdf)))
-    run_write(run_tables(normalized, **_source(pdf)), out_dir)
+    built = run_tables(normalized, **_source(pdf, normalized.document.source.sha256))
+    with _replacing():
+        run_write(built, out_dir)
+    if not ctx.obj["quiet"]:
+        click.echo(_summary(built, out_dir), err=True)
     if golden is not None:
         ctx.invoke(check, out_dir=out_dir, golden=golden)
 
@@ -300,16 +358,10 @@ def report(out_dir: Path) -> None:
     """
     from pipeline.report import report as run_report
 
-    for path in run_report(out_dir):
+    with _replacing():
+        written = run_report(out_dir)
+    for path in written:
         click.echo(path)
-
-
-@functools.cache
-def _config() -> dict:
-    """The document's settings: data/source.toml."""
-    from pipeline.config import load_source
-
-    return load_source()
 
 
 def _download(
@@ -324,7 +376,7 @@ def _download(
     from pipeline.download import download as run_download
 
     source = _config()
-    options = {"max_bytes": max_bytes, "timeout": timeout}
+    options: dict[str, Any] = {"max_bytes": max_bytes, "timeout": timeout}
     return run_download(
         url or source["url"],
         dest,
@@ -335,26 +387,100 @@ def _download(
     )
 
 
-def _load(kind: type, path: Path):
+@contextlib.contextmanager
+def _replacing() -> Iterator[None]:
+    """Hold Ctrl-C while the block replaces outputs, so that they end all old or all new; then
+    record them as replaced, and let a Ctrl-C that came meanwhile through."""
+    held: list[int] = []
+    handlers = []
+    # Only the main thread may set a handler; signals are only delivered there anyway.
+    with contextlib.suppress(ValueError):
+        handlers.append(signal.signal(signal.SIGINT, lambda signum, _: held.append(signum)))
+    try:
+        yield
+        click.get_current_context().ensure_object(dict)["replaced"] = True
+    finally:
+        for previous in handlers:  # None: a handler set outside Python; Python's own instead
+            signal.signal(
+                signal.SIGINT, signal.default_int_handler if previous is None else previous
+            )
+    if held:
+        raise KeyboardInterrupt
+
+
+def _summary(tables: Tables, out_dir: Path) -> str:
+    """Return the run's last line: what was written where, and from which source."""
+    from pipeline.schema import TABLES as TABLE_NAMES
+
+    rows = ", ".join(f"{name} {len(getattr(tables, name))} rows" for name in TABLE_NAMES)
+    return (
+        f"Wrote {len(TABLE_NAMES)} tables to {out_dir}: {rows}; "
+        f"source: {tables.validation.provenance}"
+    )
+
+
+def _load(kind: type[T], path: Path) -> T:
+    """Read a stage's file; a missing or unreadable one says why and what to run."""
     from pydantic import ValidationError as PydanticError
 
+    name = kind.__name__
+    command = f"python -m pipeline {MADE_BY[name]} --out {path}"
     try:
         return load(kind, path)
     except FileNotFoundError as exc:
-        raise PipelineError(f"{path}: not found (run the previous stage first)") from exc
+        raise PipelineError(f"{path}: not found (run the previous stage first: {command})") from exc
+    except OSError as exc:
+        raise PipelineError(f"{path}: cannot read ({exc.strerror}); run `{command}`") from exc
     except PydanticError as exc:
+        article = "an" if name[0].lower() in "aeiou" else "a"
         raise PipelineError(
-            f"{path}: not a {kind.__name__} file ({exc.error_count()} errors)"
+            f"{path}: not {article} {name} file: {_first_problem(exc)}; run `{command}` again"
         ) from exc
 
 
-def _source(pdf: Path) -> dict[str, str | None]:
-    """Return where the PDF came from, as the download manifest beside it records."""
+def _first_problem(error: PydanticError) -> str:
+    """Given pydantic's ValidationError, say what it found: where the JSON breaks, or the
+    first field that does not fit and how many do not."""
+    first = error.errors(include_url=False)[0]
+    if first["type"] == "json_invalid":
+        found = str(first.get("ctx", {}).get("error", first["msg"]))
+        at = re.fullmatch(r"(.*) at line (\d+) column (\d+)", found)
+        if at is None:
+            return f"invalid JSON ({found})"
+        return f"invalid JSON at line {at[2]}, column {at[3]} ({at[1]})"
+    where = ".".join(str(part) for part in first["loc"]) or "the top level"
+    count = error.error_count()
+    problems = f"{count} problems, the first" if count > 1 else "1 problem"
+    return f"{problems} at {where}: {first['msg']}"
+
+
+def _source(pdf: Path, sha256: str) -> dict[str, str | None]:
+    """Given the PDF a run read and its sha256, return where it came from, as the download
+    manifest beside it records: URL, kind (network or replica) and when it was fetched.
+
+    Without a manifest, or with one that describes other bytes, it is a local file.
+    """
+    local: dict[str, str | None] = {
+        "source_url": None,
+        "source_kind": "local file",
+        "fetched_at": None,
+    }
     manifest = pdf.with_suffix(".manifest.json")
-    if not manifest.exists():
-        return {"source_url": None, "source_kind": "local file"}
-    data = json.loads(manifest.read_text(encoding="utf-8"))
-    return {"source_url": data.get("url"), "source_kind": data.get("source", "network")}
+    if not manifest.is_file():
+        return local
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        logger.warning("%s: unreadable (%s); %s is read as a local file", manifest, exc, pdf)
+        return local
+    if not isinstance(data, dict) or data.get("sha256") != sha256:
+        logger.warning("%s describes other bytes than %s; read as a local file", manifest, pdf)
+        return local
+    return {
+        "source_url": data.get("url"),
+        "source_kind": data.get("source", "network"),
+        "fetched_at": data.get("fetched_at"),
+    }
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import re
 import statistics
 import tomllib
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -331,26 +332,27 @@ def page_to_chars(page: pdfplumber.page.Page) -> list[dict[str, Any]]:
 
 
 def _drop_overprints(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Given chars, return them without the copies drawn on top of an earlier same char."""
-    grid: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
-    kept = []
+    """Given chars, return them without the copies drawn on top of an earlier same char.
+
+    A char is compared only with chars of the same text whose tops lie within
+    OVERPRINT_TOLERANCE of its own: one sort per text, then a short sweep.
+    """
     step = OVERPRINT_TOLERANCE
-    for char in chars:
-        gx, gy = int(char["x0"] // step), int(char["top"] // step)
-        near = (
-            other
-            for dx in (-1, 0, 1)
-            for dy in (-1, 0, 1)
-            for other in grid.get((char["text"], gx + dx, gy + dy), ())
-        )
-        if any(
-            abs(other["x0"] - char["x0"]) <= step and abs(other["top"] - char["top"]) <= step
-            for other in near
-        ):
+    by_text: dict[str, list[int]] = {}
+    for index, char in enumerate(chars):
+        by_text.setdefault(char["text"], []).append(index)
+    copies: set[int] = set()
+    for indices in by_text.values():
+        if len(indices) < 2:
             continue
-        grid.setdefault((char["text"], gx, gy), []).append(char)
-        kept.append(char)
-    return kept
+        indices.sort(key=lambda i: chars[i]["top"])
+        for n, i in enumerate(indices):
+            for j in indices[n + 1 :]:
+                if chars[j]["top"] - chars[i]["top"] > step:
+                    break
+                if abs(chars[j]["x0"] - chars[i]["x0"]) <= step and i not in copies:
+                    copies.add(max(i, j))  # the one drawn later is the copy
+    return [char for index, char in enumerate(chars) if index not in copies] if copies else chars
 
 
 def chars_to_lines(chars: list[dict[str, Any]]) -> tuple[Line, ...]:
@@ -398,28 +400,37 @@ def _glyphs_overlap(chars: list[dict[str, Any]]) -> bool:
 
     A ligature's glyph (`ﬁ`) comes back once per letter it expands to: counted once.
     """
-    unique = {id(c): c for c in chars if c["x1"] - c["x0"] > 0 and c["text"].strip()}
-    drawn = sorted(unique.values(), key=_x0)
-    return any(
-        b["x0"] < a["x1"] - OVERLAP_SHARE * min(a["x1"] - a["x0"], b["x1"] - b["x0"])
-        for a, b in zip(drawn, drawn[1:], strict=False)
-    )
-
-
-def _x0(char: dict[str, Any]) -> float:
-    return cast(float, char["x0"])
+    previous = None
+    for char in chars:  # a text line's chars come left to right
+        if char is previous or char["x1"] - char["x0"] <= 0 or not char["text"].strip():
+            continue
+        if previous is not None and char["x0"] < previous["x1"] - OVERLAP_SHARE * min(
+            previous["x1"] - previous["x0"], char["x1"] - char["x0"]
+        ):
+            return True
+        previous = char
+    return False
 
 
 def _bucket_chars(chars: list[dict[str, Any]], boxes: list[BBox]) -> list[list[dict[str, Any]]]:
-    """Given chars and boxes, return for each box the chars whose centre lies inside it."""
-    buckets: list[list[dict[str, Any]]] = [[] for _ in boxes]
-    for char in chars:
-        cx = (char["x0"] + char["x1"]) / 2
-        cy = (char["top"] + char["bottom"]) / 2
-        for i, (x0, top, x1, bottom) in enumerate(boxes):
-            if x0 <= cx <= x1 and top <= cy <= bottom:
-                buckets[i].append(char)
-                break
+    """Given chars and boxes, return for each box the chars whose centre lies inside it.
+
+    Chars are sorted by their centre's y once, so each box looks only at its own rows.
+    """
+    centres = sorted(
+        ((c["top"] + c["bottom"]) / 2, (c["x0"] + c["x1"]) / 2, n) for n, c in enumerate(chars)
+    )
+    ys = [cy for cy, _, _ in centres]
+    taken: set[int] = set()
+    buckets: list[list[dict[str, Any]]] = []
+    for x0, top, x1, bottom in boxes:
+        inside = [
+            n
+            for _, cx, n in centres[bisect_left(ys, top) : bisect_right(ys, bottom)]
+            if x0 <= cx <= x1 and n not in taken
+        ]
+        taken.update(inside)
+        buckets.append([chars[n] for n in sorted(inside)])
     return buckets
 
 
@@ -623,7 +634,7 @@ def _find_header(
         boxes = [(x0, upper.at, x1, lower.at) for x0, x1 in zip(edges, edges[1:], strict=False)]
         texts = [
             "".join(line.text for line in chars_to_lines(bucket))
-            for bucket in _bucket_chars(chars, boxes)
+            for bucket in _bucket_chars(_in_band(chars, upper.at, lower.at), boxes)
         ]
         known = [columns_by_header.get(_squash(t)) for t in texts]
         if sum(f is not None for f in known) >= MIN_RECOGNISED_HEADERS:
@@ -639,6 +650,11 @@ def _find_header(
             " the font has no usable ToUnicode map, so the table's header cannot be read"
         )
     return None
+
+
+def _in_band(chars: list[dict[str, Any]], top: float, bottom: float) -> list[dict[str, Any]]:
+    """The chars that reach into the band between top and bottom (all whose centre is in it)."""
+    return [c for c in chars if c["bottom"] >= top and c["top"] <= bottom]
 
 
 def _gaps_to_dividers(xs: list[float]) -> list[float]:

@@ -442,7 +442,9 @@ def _counted_add(container: LTContainer[Any], obj: Any) -> None:
                     "chars, lines, rects, curves, images and figures",
                 )
             )
-        watch.tick()
+        watch.calls += 1  # Watch.tick, inlined: this runs for every object drawn
+        if watch.calls % CLOCK_EVERY == 0:
+            watch.check_clock()
     _ORIGINAL_ADD(container, obj)
 
 
@@ -450,8 +452,13 @@ def _checked_do_keyword(parser: PDFContentParser, pos: int, token: Any) -> None:
     """PDFContentParser.do_keyword, reporting a keyword that is no PDF operator (outside BX/EX)."""
     watch = _active
     if watch is not None:
-        watch.tick()
+        watch.calls += 1  # Watch.tick, inlined: this runs for every operator
+        if watch.calls % CLOCK_EVERY == 0:
+            watch.check_clock()
         name = getattr(token, "name", b"")
+        if name in PDF_OPERATORS and name not in (b"BX", b"EX"):
+            _ORIGINAL_DO_KEYWORD(parser, pos, token)
+            return
         depth = parser.__dict__.get("_limits_bx_depth", 0)
         if name == b"BX":
             parser.__dict__["_limits_bx_depth"] = depth + 1

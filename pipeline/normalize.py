@@ -30,6 +30,9 @@ PUBLISHED = re.compile(
 )
 LAST_YEAR = ("昨年", "前年", "去年")
 
+# Row problems (a bad or empty date, no company) are reported together, at most this many.
+MAX_ROW_ERRORS = 20
+
 # A cell that holds only a dash is empty on purpose (`－` in the 補足 column).
 EMPTY_MARKERS = frozenset({"－", "−", "-", "―", "‐", "—", "–", "ー"})
 
@@ -42,12 +45,20 @@ def normalize(repaired: Repaired) -> Normalized:
     date = document_date(source.path, tuple(line.text for line in lines))
     document = Document(source=source, date=date)
     disclosures = []
+    problems: list[tuple[tuple[int, int], str]] = []  # ((page, row), message), every row's
     company = None
     for row in repaired.rows:
         company = _company(row) or company
+        key = (row.page, row.index + 1)
         if company is None:
-            raise NormalizeError(f"{_where(source.path, row)}: no company name (事業者名)")
-        disclosures.append(_disclosure(source.path, row, company, date))
+            problems.append((key, f"{_where(source.path, row)}: no company name (事業者名)"))
+            continue
+        try:
+            disclosures.append(_disclosure(source.path, row, company, date))
+        except NormalizeError as exc:
+            problems.append((key, str(exc)))
+    if problems:
+        raise NormalizeError(_problems_message(source.path, problems))
     return Normalized(document=document, disclosures=tuple(disclosures))
 
 
@@ -136,6 +147,18 @@ def _url_confirmed(row: RepairedRow) -> bool | None:
     if not row.link_uris:
         return None
     return any("".join(uri.split()) == row.url for uri in row.link_uris)
+
+
+def _problems_message(source: str, problems: list[tuple[tuple[int, int], str]]) -> str:
+    """Given every row's problem, return one line each by page and row, then how many.
+
+    A single problem is its one line, as any other error is.
+    """
+    lines = [message for _, message in sorted(problems, key=lambda p: p[0])[:MAX_ROW_ERRORS]]
+    if len(problems) == 1:
+        return lines[0]
+    shown = f" (the first {MAX_ROW_ERRORS} shown)" if len(problems) > MAX_ROW_ERRORS else ""
+    return "\n".join([*lines, f"{len(problems)} errors in {source}{shown}"])
 
 
 def _where(source: str, row: RepairedRow) -> str:

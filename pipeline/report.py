@@ -13,8 +13,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from html import escape
+from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -22,7 +24,12 @@ import pyarrow.parquet as pq
 from pipeline.errors import PipelineError
 from pipeline.files import replace_all
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 logger = logging.getLogger(__name__)
+
+Record = dict[str, Any]  # a table's row, or a JSON object, as read
 
 DISCLOSURES_NAME = "disclosures.parquet"
 TIMELINE_NAME = "timeline.png"
@@ -34,6 +41,11 @@ REQUIRED_COLUMNS = ("page", "row", "company", "published", "location", "title", 
 # imports distutils, which Python 3.12 no longer has.
 FONT_PACKAGE = "japanize_matplotlib"
 FONT_FILE = "fonts/ipaexg.ttf"
+# The page embeds IPAexGothic, cut down to the characters it shows, as WOFF2 in a data URL:
+# it then shows its Japanese on a machine without a Japanese font, and stays one small file.
+# (The IPA Font License allows embedding the font in a document.)
+EMBEDDED_FAMILY = "IPAexGothic (report)"
+VALIDATION_NAME = "validation.json"  # where the run recorded when it fetched the PDF
 # Marker colour per company_role (the values schema.DISCLOSURES declares).
 ROLE_COLOURS = {
     "一般送配電事業者": "#1f77b4",
@@ -48,19 +60,24 @@ TIMELINE_WIDTH_INCHES = 11.0
 TIMELINE_DPI = 150
 DATE_MARGIN = dt.timedelta(days=10)  # space left and right of the first and last date
 
-CSS = """
-body { font-family: "IPAexGothic", "Hiragino Sans", "Yu Gothic", "Noto Sans CJK JP",
-  sans-serif; margin: 2em; color: #222; line-height: 1.5; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; } h3 { font-size: 1.05em; }
-.meta { color: #555; }
-img { max-width: 100%; height: auto; border: 1px solid #ddd; }
-table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; vertical-align: top; text-align: left; }
-th { background: #f0f0f0; }
-td.summary { white-space: pre-line; }
-td.date { white-space: nowrap; }
-.raw { color: #777; font-size: 0.85em; }
-:target { background: #fff6cc; }
+CSS = f"""
+body {{ font-family: "{EMBEDDED_FAMILY}", "IPAexGothic", "Hiragino Sans", "Yu Gothic",
+  "Noto Sans CJK JP", sans-serif; margin: 2em; color: #222; line-height: 1.5; }}
+h1 {{ font-size: 1.5em; }} h2 {{ font-size: 1.2em; margin-top: 2em; }}
+h3 {{ font-size: 1.05em; }}
+.meta, .source {{ color: #555; }}
+.source code {{ font-size: 0.85em; overflow-wrap: anywhere; }}
+.replica {{ border: 2px solid #c00; background: #fff0f0; color: #900; padding: 0.5em 1em;
+  font-weight: bold; }}
+img {{ max-width: 100%; height: auto; border: 1px solid #ddd; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 0.9em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.3em 0.5em; vertical-align: top; text-align: left; }}
+th {{ background: #f0f0f0; }}
+td.summary {{ white-space: pre-line; }}
+/* A company's name on one line, however long; a date never broken. */
+.company, .date {{ white-space: nowrap; }}
+.raw {{ color: #777; font-size: 0.85em; }}
+:target {{ background: #fff6cc; }}
 """
 
 
@@ -78,18 +95,20 @@ def report(out_dir: Path) -> list[Path]:
         raise PipelineError(f"{disclosures_path}: no rows to report")
     incidents, links = _read_incidents(out_dir)
     png = _timeline_png(disclosures)
-    page = _html(disclosures, incidents, links, png, _document(table))
+    document = _document(table) | _provenance(out_dir / VALIDATION_NAME, table)
+    page = _html(disclosures, incidents, links, png, document)
     return replace_all(out_dir, {TIMELINE_NAME: png, REPORT_NAME: page.encode("utf-8")})
 
 
 def _read(path: Path) -> pa.Table:
     """Read a Parquet file, or raise one line naming it."""
+    run = f"python -m pipeline run --out {path.parent}"
     if not path.is_file():
-        raise PipelineError(f"{path}: not found (run the pipeline first)")
+        raise PipelineError(f"{path}: not found (run the pipeline first: {run})")
     try:
         return pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise PipelineError(f"{path}: unreadable ({exc})") from exc
+        raise PipelineError(f"{path}: unreadable ({exc}); run the pipeline again: {run}") from exc
 
 
 def _require(path: Path, table: pa.Table, columns: tuple[str, ...]) -> None:
@@ -98,7 +117,7 @@ def _require(path: Path, table: pa.Table, columns: tuple[str, ...]) -> None:
         raise PipelineError(f"{path}: missing columns {', '.join(missing)}")
 
 
-def _read_incidents(out_dir: Path) -> tuple[list[dict], list[dict]]:
+def _read_incidents(out_dir: Path) -> tuple[list[Record], list[Record]]:
     """Return (incidents, disclosure_incidents) rows, or two empty lists if either is absent."""
     paths = (out_dir / INCIDENTS_NAME, out_dir / DISCLOSURE_INCIDENTS_NAME)
     if not all(path.is_file() for path in paths):
@@ -109,7 +128,7 @@ def _read_incidents(out_dir: Path) -> tuple[list[dict], list[dict]]:
     return incidents.to_pylist(), links.to_pylist()
 
 
-def _document(table: pa.Table) -> dict:
+def _document(table: pa.Table) -> Record:
     """Return what the Parquet metadata says about the source document (title, date, notes)."""
     metadata = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
     try:
@@ -122,12 +141,29 @@ def _document(table: pa.Table) -> dict:
     return document
 
 
-def _companies(disclosures: list[dict]) -> list[str]:
+def _provenance(path: Path, table: pa.Table) -> dict[str, str]:
+    """Return where the PDF came from, as the run's validation.json says (source_kind,
+    source_url, fetched_at, sha256), if it is there and about the same PDF as the table."""
+    metadata = table.schema.metadata or {}
+    try:
+        validation = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(validation, dict):
+        return {}
+    if validation.get("sha256") != metadata.get(b"source_sha256", b"").decode():
+        logger.warning("%s is about another PDF than the tables; not used", path)
+        return {}
+    keys = ("source_kind", "source_url", "fetched_at", "sha256")
+    return {key: validation[key] for key in keys if validation.get(key) is not None}
+
+
+def _companies(disclosures: list[Record]) -> list[str]:
     """Return the companies in the order the document first lists them."""
     return list(dict.fromkeys(d["company"] for d in disclosures))
 
 
-def _roles(disclosures: list[dict]) -> dict[str, str | None]:
+def _roles(disclosures: list[Record]) -> dict[str, str | None]:
     """Return {company: role} from company_role, None where the table does not know it."""
     roles: dict[str, str | None] = {}
     for d in disclosures:
@@ -156,8 +192,9 @@ def _font_file() -> resources.abc.Traversable:
     the package's own resource reader finds the same file from its import spec alone.
     """
     spec = importlib.util.find_spec(FONT_PACKAGE)
-    reader = spec.loader.get_resource_reader(spec.name) if spec and spec.loader else None
-    font = reader.files().joinpath(FONT_FILE) if reader else None
+    loader: Any = spec.loader if spec else None  # a SourceFileLoader: it has a reader
+    reader = loader.get_resource_reader(spec.name) if spec and loader else None
+    font: resources.abc.Traversable | None = reader.files().joinpath(FONT_FILE) if reader else None
     if font is None or not font.is_file():
         raise PipelineError(
             f"{TIMELINE_NAME}: the IPAexGothic font ({FONT_PACKAGE}/{FONT_FILE}) is not"
@@ -166,7 +203,7 @@ def _font_file() -> resources.abc.Traversable:
     return font
 
 
-def _timeline_png(disclosures: list[dict]) -> bytes:
+def _timeline_png(disclosures: list[Record]) -> bytes:
     """Given the disclosures, return a PNG with one lane per company and a dot per date."""
     try:
         import matplotlib
@@ -190,15 +227,16 @@ def _timeline_png(disclosures: list[dict]) -> bytes:
     return buffer.getvalue()
 
 
-def _plot_lanes(axes, disclosures: list[dict], companies: list[str]) -> None:
+def _plot_lanes(axes: Axes, disclosures: list[Record], companies: list[str]) -> None:
     """Draw a dot per (company, date), its colour from the role, a count where several share it."""
     roles = _roles(disclosures)
     counts: dict[tuple[str, dt.date], int] = defaultdict(int)
     for d in disclosures:
         counts[(d["company"], d["published"])] += 1
     lane = {company: i for i, company in enumerate(companies)}
-    for (company, date), count in counts.items():
+    for (company, day), count in counts.items():
         colour = ROLE_COLOURS.get(roles[company] or "", DEFAULT_COLOUR)
+        date: Any = day  # matplotlib takes dates through its units registry; its stubs do not
         axes.plot(date, lane[company], "o", color=colour, markersize=8, alpha=0.85, zorder=3)
         if count > 1:
             axes.annotate(
@@ -212,7 +250,7 @@ def _plot_lanes(axes, disclosures: list[dict], companies: list[str]) -> None:
     _legend(axes, set(roles.values()))
 
 
-def _legend(axes, roles: set[str | None]) -> None:
+def _legend(axes: Axes, roles: set[str | None]) -> None:
     """Name the colours, if the table has roles at all; an unlisted or missing role is 不明."""
     known = [role for role in ROLE_COLOURS if role in roles]
     if not known:
@@ -232,7 +270,7 @@ def _legend(axes, roles: set[str | None]) -> None:
     )
 
 
-def _format_axes(axes, disclosures: list[dict], companies: list[str]) -> None:
+def _format_axes(axes: Axes, disclosures: list[Record], companies: list[str]) -> None:
     """Label the lanes with the companies, the x axis with months, the title with the range."""
     from matplotlib import dates as mdates
     from matplotlib.ticker import FuncFormatter
@@ -268,25 +306,21 @@ def _day(date: dt.date) -> str:
 
 
 def _html(
-    disclosures: list[dict],
-    incidents: list[dict],
-    links: list[dict],
+    disclosures: list[Record],
+    incidents: list[Record],
+    links: list[Record],
     png: bytes,
-    document: dict,
+    document: Record,
 ) -> str:
-    """Return the whole page: heading, timeline, disclosures table, incidents if any."""
+    """Return the whole page: heading, where the PDF came from, timeline, disclosures table,
+    incidents if any; with the font its text needs."""
     heading = document.get("title") or DEFAULT_HEADING
     image = base64.b64encode(png).decode("ascii")
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="ja">',
-        '<head>\n<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(heading)}</title>",
-        f"<style>{CSS}</style>\n</head>",
-        "<body>",
         f"<h1>{escape(heading)}</h1>",
+        _replica_notice(document),
         f'<p class="meta">{escape(_facts(disclosures, document))}</p>',
+        _source_line(document),
         f'<img src="data:image/png;base64,{image}" alt="事業者別の公表日の時系列">',
         "<h2>公表一覧</h2>",
         _disclosures_table(disclosures),
@@ -294,11 +328,120 @@ def _html(
     ]
     if incidents:
         parts += ["<h2>事案</h2>", _incidents_sections(disclosures, incidents, links)]
-    parts += ["</body>", "</html>", ""]
-    return "\n".join(p for p in parts if p)
+    title = f"<title>{escape(heading)}</title>"
+    body = "\n".join(p for p in parts if p)
+    head = [
+        "<!DOCTYPE html>",
+        '<html lang="ja">',
+        '<head>\n<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        title,
+        f"<style>\n{_font_face(_visible_text(title + body))}{CSS}</style>\n</head>",
+    ]
+    return "\n".join([*head, "<body>", body, "</body>", "</html>", ""])
 
 
-def _facts(disclosures: list[dict], document: dict) -> str:
+class _TextParser(HTMLParser):
+    """Collects the text a page shows: its text nodes, and its alt and title attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self._hidden = 0  # inside <style> or <script>
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._hidden += tag in ("style", "script")
+        self.text += [value or "" for name, value in attrs if name in ("alt", "title")]
+
+    def handle_endtag(self, tag: str) -> None:
+        self._hidden -= tag in ("style", "script")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.text.append(data)
+
+
+def _visible_text(page: str) -> str:
+    """Given HTML, return all the text it shows."""
+    parser = _TextParser()
+    parser.feed(page)
+    parser.close()
+    return "".join(parser.text)
+
+
+def _font_face(text: str) -> str:
+    """Given the page's text, return an @font-face rule embedding IPAexGothic cut down to its
+    characters, as WOFF2 in a data URL."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.flavor = "woff2"
+    options.hinting = False  # browsers hint CJK outlines themselves; hints would double the size
+    with resources.as_file(_font_file()) as path:
+        font = TTFont(path)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes={ord(c) for c in text if c not in "\n\r\t"})
+    buffer = io.BytesIO()
+    with _quiet("fontTools"):  # its INFO lines list every glyph kept
+        subsetter.subset(font)
+        try:
+            subset.save_font(font, buffer, options)
+        except ImportError as exc:  # WOFF2 is compressed with brotli
+            raise PipelineError(
+                f"{REPORT_NAME}: WOFF2 needs the brotli package;"
+                " pip install 'meti-disclosures[report]'"
+            ) from exc
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (
+        f'@font-face {{ font-family: "{EMBEDDED_FAMILY}";\n'
+        f'  src: url(data:font/woff2;base64,{data}) format("woff2"); }}\n'
+    )
+
+
+@contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """Let only warnings and errors of a library's logger through, for the block."""
+    library = logging.getLogger(name)
+    level = library.level
+    library.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        library.setLevel(level)
+
+
+def _replica_notice(document: Record) -> str:
+    """Return a notice that stands out, if the PDF was the bundled replica; else nothing."""
+    if document.get("source_kind") != "replica":
+        return ""
+    return (
+        '<p class="replica" role="alert">注意: これは公表された資料ではありません。'
+        "ネットワークに接続できなかったため、同梱のレプリカ（再現したPDF）から作成しました。"
+        " REPLICA: this is not the published document.</p>"
+    )
+
+
+def _source_line(document: Record) -> str:
+    """Return where the PDF came from: the URL and when it was fetched, the replica and the
+    URL it stands in for, or the local file's name; and its SHA-256."""
+    kind, url, fetched = (document.get(k) for k in ("source_kind", "source_url", "fetched_at"))
+    verb = "取得" if kind == "network" else "複製"  # downloaded; the replica copied
+    when = f"（{escape(str(fetched))}に{verb}）" if fetched else ""
+    if kind == "network" and url:
+        where = f"取得元: <code>{escape(url)}</code>{when}"
+    elif kind == "replica":
+        where = f"レプリカ{when}。公表された資料: <code>{escape(url or '不明')}</code>"
+    elif document.get("source_file"):
+        where = f"ファイル: <code>{escape(Path(document['source_file']).name)}</code>"
+    else:
+        where = ""
+    sha256 = f"SHA-256: <code>{escape(document['sha256'])}</code>" if document.get("sha256") else ""
+    lines = "<br>".join(part for part in (where, sha256) if part)
+    return f'<p class="source">{lines}</p>' if lines else ""
+
+
+def _facts(disclosures: list[Record], document: Record) -> str:
     """Return one line: counts, date range, and the source document as it names itself."""
     first = min(d["published"] for d in disclosures)
     last = max(d["published"] for d in disclosures)
@@ -307,14 +450,12 @@ def _facts(disclosures: list[dict], document: dict) -> str:
     source = " ".join(str(document[key]) for key in ("meeting", "material") if document.get(key))
     if document.get("date"):
         source = f"{source}（{document['date']}）" if source else str(document["date"])
-    if document.get("source_file"):
-        source = f"{source} {Path(document['source_file']).name}".strip()
     if source:
         facts.append(f"出典: {source}")
     return " ".join(facts)
 
 
-def _notes(document: dict) -> str:
+def _notes(document: Record) -> str:
     """Return the notes printed under the tables, as a list, or nothing."""
     notes = [n for n in document.get("footnotes") or [] if isinstance(n, dict) and n.get("text")]
     if not notes:
@@ -328,10 +469,11 @@ def _anchor(page: int, row: int) -> str:
     return f"d-{page}-{row}"
 
 
-def _disclosures_table(disclosures: list[dict]) -> str:
+def _disclosures_table(disclosures: list[Record]) -> str:
     """Return the disclosures as an HTML table, the title linked to its URL."""
-    head = "".join(
-        f"<th>{escape(h)}</th>" for h in ("事業者名", "公表日", "掲載箇所", "タイトル", "補足")
+    head = (
+        '<th class="company">事業者名</th><th class="date">公表日</th>'
+        "<th>掲載箇所</th><th>タイトル</th><th>補足</th>"
     )
     rows = [f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>"]
     for d in disclosures:
@@ -340,7 +482,7 @@ def _disclosures_table(disclosures: list[dict]) -> str:
         summary = d["summary"] if d["summary"] is not None else "－"
         rows.append(
             f'<tr id="{_anchor(d["page"], d["row"])}">'
-            f"<td>{escape(d['company'])}</td>"
+            f'<td class="company">{escape(d["company"])}</td>'
             f'<td class="date">{escape(d["published"].isoformat())}{raw_html}</td>'
             f"<td>{escape(d['location'])}</td>"
             f'<td><a href="{escape(d["url"])}">{escape(d["title"])}</a></td>'
@@ -350,10 +492,12 @@ def _disclosures_table(disclosures: list[dict]) -> str:
     return "\n".join(rows)
 
 
-def _incidents_sections(disclosures: list[dict], incidents: list[dict], links: list[dict]) -> str:
+def _incidents_sections(
+    disclosures: list[Record], incidents: list[Record], links: list[Record]
+) -> str:
     """Return one table per company: each incident, when it first appeared, who mentions it."""
     by_key = {(d["page"], d["row"]): d for d in disclosures}
-    mentions: dict[tuple[str, str], dict[str, list[dict]]] = defaultdict(
+    mentions: dict[tuple[str, str], dict[str, list[Record]]] = defaultdict(
         lambda: {"describes": [], "refers": []}
     )
     for link in sorted(links, key=lambda x: (x["page"], x["row"])):
@@ -361,7 +505,7 @@ def _incidents_sections(disclosures: list[dict], incidents: list[dict], links: l
         if disclosure is not None and link["kind"] in ("describes", "refers"):
             mentions[(link["company"], link["label"])][link["kind"]].append(disclosure)
     order = {company: i for i, company in enumerate(_companies(disclosures))}
-    grouped: dict[str, list[dict]] = defaultdict(list)
+    grouped: dict[str, list[Record]] = defaultdict(list)
     for incident in incidents:
         grouped[incident["company"]].append(incident)
     head = "".join(
@@ -381,7 +525,7 @@ def _incidents_sections(disclosures: list[dict], incidents: list[dict], links: l
     return "\n".join(sections)
 
 
-def _incident_row(incident: dict, mentions: dict[str, list[dict]]) -> str:
+def _incident_row(incident: Record, mentions: dict[str, list[Record]]) -> str:
     first = incident["first_published"]
     first_html = escape(first.isoformat()) if first else ""
     if incident.get("first_page") is not None and incident.get("first_row") is not None:
@@ -391,12 +535,12 @@ def _incident_row(incident: dict, mentions: dict[str, list[dict]]) -> str:
         f"<tr><td>{escape(incident['label'])}</td>"
         f'<td class="summary">{escape(incident["text"])}</td>'
         f'<td class="date">{first_html}</td>'
-        f"<td>{_mention_list(mentions['describes'])}</td>"
-        f"<td>{_mention_list(mentions['refers'])}</td></tr>"
+        f'<td class="date">{_mention_list(mentions["describes"])}</td>'
+        f'<td class="date">{_mention_list(mentions["refers"])}</td></tr>'
     )
 
 
-def _mention_list(disclosures: list[dict]) -> str:
+def _mention_list(disclosures: list[Record]) -> str:
     """Return links to the disclosures' rows in the table above, by date, titled with the title."""
     return "<br>".join(
         f'<a href="#{_anchor(d["page"], d["row"])}" title="{escape(d["title"])}">'

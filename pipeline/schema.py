@@ -169,8 +169,25 @@ class FindingJson(_Record):
 class ValidationJson(_Record):
     """validation.json: every page accounted for and every rule's finding, for one run."""
 
+    provenance: str = Field(
+        description="Where the PDF came from, in one sentence (the run's summary line says it"
+        " too): downloaded from URL at TIME, the REPLICA (not the published document), or a"
+        " local file; with its SHA-256."
+    )
     source: str = Field(description="The PDF the run read.")
     sha256: str = Field(description="The PDF's SHA-256.")
+    source_kind: str | None = Field(
+        description="network (downloaded), replica (the bundled copy download falls back to"
+        " offline: not the published document) or local file (no download manifest beside it)."
+    )
+    source_url: str | None = Field(
+        description="The URL it was downloaded from, or that the replica stands in for; null"
+        " for a local file."
+    )
+    fetched_at: str | None = Field(
+        description="When it was downloaded or the replica copied (ISO 8601, UTC), from the"
+        " download manifest; null for a local file."
+    )
     document_date: dt.date
     rows: int = Field(description="Rows in disclosures.")
     pages: list[PageAccount]

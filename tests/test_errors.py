@@ -351,6 +351,30 @@ def test_every_validation_failure_is_reported_together(tmp_path):
     assert _good_run(out) == before
 
 
+def test_every_bad_row_is_reported_together_by_page_and_row(tmp_path):
+    """Three bad dates, given out of order: the Error line names the first, one line for each
+    of the others, and the count last."""
+    spec = _spec()
+    _set_date(spec, 5, 1, ["2/30"])
+    _set_date(spec, 3, 3, ["未定"])
+    _set_date(spec, 2, 2, [])
+    pdf = tmp_path / "three_bad_dates.pdf"
+    _build(spec, pdf)
+    out = tmp_path / "out"
+    before = _good_run(out)
+
+    result = _run(pdf, out)
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"Error: {pdf}: page 2, row 2: no date (公表日)",
+        f"{pdf}: page 3, row 3: 公表日 not a date: '未定'",
+        f"{pdf}: page 5, row 1: 公表日 not a date: '2/30' (day is out of range for month)",
+        f"3 errors in {pdf}",
+    ]
+    assert _snapshot(out) == before
+
+
 @pytest.mark.parametrize(
     "permissions",
     [{}, {"canPrint": 0, "canModify": 0, "canCopy": 0, "canAnnotate": 0}],

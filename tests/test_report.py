@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
+import json
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -11,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from fontTools.ttLib import TTFont
 from PIL import Image
 
 from pipeline.cli import cli
@@ -178,9 +183,9 @@ def test_incidents_are_listed_by_company(out_dir: Path) -> None:
 def test_missing_table_is_named(tmp_path: Path) -> None:
     with pytest.raises(PipelineError) as error:
         report(tmp_path)
-    assert (
-        str(error.value)
-        == f"{tmp_path / 'disclosures.parquet'}: not found (run the pipeline first)"
+    assert str(error.value) == (
+        f"{tmp_path / 'disclosures.parquet'}: not found"
+        f" (run the pipeline first: python -m pipeline run --out {tmp_path})"
     )
 
 
@@ -192,3 +197,151 @@ def test_unreadable_table_is_named(tmp_path: Path) -> None:
     assert str(error.value).startswith(f"{path}: unreadable (")
     assert "\n" not in str(error.value)
     assert not (tmp_path / "report.html").exists()
+
+
+# --- The embedded font --------------------------------------------------------------------------
+
+
+class _VisibleText(HTMLParser):
+    """Collects the text a browser draws: text nodes outside <style> and <script>, alt, title."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chars: set[str] = set()
+        self._hidden = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._hidden = tag in ("style", "script")
+        for name, value in attrs:
+            if name in ("alt", "title"):
+                self.chars |= set(value or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._hidden = False
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.chars |= set(data)
+
+
+FONT_FACE = re.compile(
+    r'@font-face \{ font-family: "([^"]+)";\s*src: url\(data:font/woff2;base64,([A-Za-z0-9+/=]+)\)'
+)
+
+
+def _embedded_font(text: str) -> tuple[str, TTFont]:
+    """Return the page's @font-face family and its font, decoded back from the data URL."""
+    [(family, data)] = FONT_FACE.findall(text)
+    return family, TTFont(io.BytesIO(base64.b64decode(data)))
+
+
+def test_embedded_font_covers_every_character_the_page_shows(out_dir: Path) -> None:
+    report(out_dir)
+    text = (out_dir / "report.html").read_text(encoding="utf-8")
+    family, font = _embedded_font(text)
+    assert font.flavor == "woff2"
+    visible = _VisibleText()
+    visible.feed(text)
+    shown = visible.chars - set("\n\r\t")
+    assert {"関", "電", "公", "表", "①", "（", "A", "1"} <= shown  # the parser saw the text
+    cmap = font.getBestCmap()
+    assert sorted(c for c in shown if ord(c) not in cmap) == []
+    # It is the page's first choice of font, and cut down to what the page shows.
+    assert re.search(rf'body \{{ font-family: "{re.escape(family)}",', text)
+    assert len(cmap) < 2 * len(shown)
+    assert len(font.getGlyphOrder()) < 1000  # IPAexGothic has over 12,000
+
+
+def test_page_stays_small(out_dir: Path) -> None:
+    report(out_dir)
+    page = (out_dir / "report.html").stat().st_size
+    png = (out_dir / "timeline.png").stat().st_size
+    # The PNG in base64, and the font: about 45 KB of WOFF2 for the replica's 400 characters.
+    assert page < png * 4 / 3 + 150_000
+
+
+def test_company_names_and_dates_are_never_broken(out_dir: Path) -> None:
+    report(out_dir)
+    text = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert ".company, .date { white-space: nowrap; }" in text
+    cells = re.findall(r'<td class="company">([^<]*)</td><td class="date">', text)
+    assert cells == [d["company"] for d in sorted(_disclosures(out_dir), key=_key)]
+
+
+def _key(disclosure: dict) -> tuple[int, int]:
+    return disclosure["page"], disclosure["row"]
+
+
+# --- Where the PDF came from ----------------------------------------------------------------------
+
+
+def _source(path: Path) -> str:
+    [line] = re.findall(r'<p class="source">(.*?)</p>', path.read_text(encoding="utf-8"))
+    return line
+
+
+def test_a_local_file_is_named_with_its_sha256(out_dir: Path) -> None:
+    report(out_dir)
+    sha256 = hashlib.sha256(REPLICA.read_bytes()).hexdigest()
+    assert _source(out_dir / "report.html") == (
+        f"ファイル: <code>085_03_02.replica.pdf</code><br>SHA-256: <code>{sha256}</code>"
+    )
+    assert 'class="replica"' not in (out_dir / "report.html").read_text(encoding="utf-8")
+
+
+URL = "https://www.emsc.meti.go.jp/activity/emsc_system/pdf/085_03_02.pdf"
+FETCHED = "2025-06-01T09:30:00+00:00"
+
+
+def _run_with_manifest(folder: Path, source: str) -> Path:
+    """Run the pipeline on a copy of the replica with a manifest as download writes it."""
+    folder.mkdir()
+    pdf = folder / "085_03_02.pdf"
+    shutil.copyfile(REPLICA, pdf)
+    manifest = {
+        "url": URL,
+        "final_url": URL if source == "network" else REPLICA.resolve().as_uri(),
+        "sha256": hashlib.sha256(pdf.read_bytes()).hexdigest(),
+        "size": pdf.stat().st_size,
+        "fetched_at": FETCHED,
+        "content_type": "application/pdf",
+        "source": source,
+        "history": [],
+    }
+    pdf.with_suffix(".manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    out = folder / "out"
+    result = CliRunner().invoke(cli, ["-q", "run", "--pdf", str(pdf), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report(out)
+    return out / "report.html"
+
+
+def test_a_replica_run_says_so_before_anything_else(tmp_path: Path) -> None:
+    page = _run_with_manifest(tmp_path / "replica", "replica")
+    text = page.read_text(encoding="utf-8")
+    notice = re.search(r'<h1>.*</h1>\n<p class="replica" role="alert">(.*?)</p>', text)
+    assert notice, "no replica notice right under the heading"
+    assert "これは公表された資料ではありません" in notice.group(1)
+    assert "REPLICA: this is not the published document." in notice.group(1)
+    assert ".replica { border: 2px solid #c00;" in text
+    assert _source(page).startswith(
+        f"レプリカ（{FETCHED}に複製）。公表された資料: <code>{URL}</code><br>SHA-256: <code>"
+    )
+
+
+def test_a_downloaded_pdf_is_named_by_its_url_and_when(tmp_path: Path) -> None:
+    page = _run_with_manifest(tmp_path / "network", "network")
+    sha256 = hashlib.sha256(REPLICA.read_bytes()).hexdigest()
+    assert _source(page) == (
+        f"取得元: <code>{URL}</code>（{FETCHED}に取得）<br>SHA-256: <code>{sha256}</code>"
+    )
+    assert 'class="replica"' not in page.read_text(encoding="utf-8")
+
+
+def test_a_validation_json_about_another_pdf_is_not_believed(out_dir: Path) -> None:
+    path = out_dir / "validation.json"
+    validation = json.loads(path.read_text(encoding="utf-8"))
+    validation |= {"sha256": "0" * 64, "source_kind": "replica", "source_url": URL}
+    path.write_text(json.dumps(validation), encoding="utf-8")
+    report(out_dir)
+    assert _source(out_dir / "report.html").startswith("ファイル: <code>085_03_02.replica.pdf")
