@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 import logging
 from collections import Counter
@@ -54,7 +55,7 @@ def validate(document: Document, tables: Mapping[str, Sequence[Any]]) -> tuple[F
                 frame[column.name] = pd.to_datetime(frame[column.name])
         schema = _schema(name, document.date, document.source.page_count)
         try:
-            schema.validate(frame, lazy=True)
+            schema.validate(frame, lazy=True, inplace=True)  # the frame is ours to coerce
         except pa.errors.SchemaErrors as exc:
             findings += _schema_findings(exc.failure_cases, frame)
         if name == "disclosures":
@@ -78,6 +79,7 @@ def is_http_url(value: object) -> bool:
     return parts.scheme in ("http", "https") and host is not None and "." in host
 
 
+@functools.cache
 def _schema(name: str, document_date: dt.date, page_count: int) -> pa.DataFrameSchema:
     """Build a table's pandera schema from its declared columns plus its data rules."""
     on_a_page = [pa.Check.in_range(1, page_count, error="page outside the PDF")]
