@@ -12,7 +12,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from importlib import resources
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,6 +26,7 @@ from pipeline.errors import ExtractError
 from pipeline.limits import DamagedContent, LimitExceeded, Watch, check_file_size, reading
 from pipeline.pdfsniff import looks_like_pdf
 from pipeline.records import BBox, Cell, ExtractedRow, Extraction, Line, Link, PageText, Source
+from pipeline.ruling import RULE_MERGE, Rule, close_gaps, gaps_to_dividers, page_to_rules
 from pipeline.text import URL_START, fold_radicals
 
 logger = logging.getLogger(__name__)
@@ -37,31 +37,15 @@ EDGE_TOLERANCE = 2.0
 # fewer means an unrelated box (the cover's 「資料３－２」 frame, say).
 MIN_RECOGNISED_HEADERS = 2
 
-# Rules are read from the page's ink, however the writer drew it. Ink closer than this
-# (points) across a rule is one rule: a rule drawn as a thin filled rectangle has two edges
-# 0.75pt apart, a double rule two strokes 2pt apart, and PowerPoint's filled cells leave white
-# gaps of 1-3pt between the edges of neighbouring fills.
-RULE_MERGE = 4.0
-# A segment whose ends differ by at most this much across it is horizontal (or vertical).
-AXIS_TOLERANCE = 0.5
 # A rule bounds a cell side where its ink covers at least this share of the side: a dashed
 # rule drawn dash by dash (3pt on, 4pt off) covers 43%, a dotted one (0.75pt dots every 3pt)
 # 25%; a rule that stops short of the cell's corners covers most of it.
 MIN_COVERAGE = 0.2
-# No column or row is narrower than this (points): it could not hold a line of text. Two
-# rules closer than this with no text between them are the edges of one white gap between
-# filled cells (PowerPoint tables with cell spacing).
-MAX_GAP = 8.0
 # A horizontal rule ends a row only where it runs across at least this many columns: a
 # hyperlink's underline, which Office writers draw as a thin rule, lies inside one column.
 MIN_RULE_COLUMNS = 2
-# A rectangle at most this thick (points) and longer than that is a rule along its length.
-THIN_RECT = 2.0
 # Bands between rules thinner than this (points) hold no text line: not a row.
 MIN_BAND = 4.0
-# A rectangle covering this share of the page is its background, drawn first by office
-# exporters; its edges are the page's, not rules.
-BACKGROUND_SHARE = 0.8
 # The key a char read through a radical code point carries: how many code points were unified.
 UNIFIED = "unified_radicals"
 # A char with the same text within this distance (points) of an earlier one is a copy drawn
@@ -286,7 +270,7 @@ def _read_page(
     chars = page_to_chars(page)
     unified = sum(char.get(UNIFIED, 0) for char in chars)
     hrules, vrules = page_to_rules(page)
-    hrules = _close_gaps(hrules, chars)
+    hrules = close_gaps(hrules, chars)
     grid = rules_to_grid(where, chars, hrules, vrules, columns_by_header, layout)
     if grid is None:
         text = PageText(page=number, above=chars_to_lines(chars), below=(), unified=unified)
@@ -434,130 +418,6 @@ def _bucket_chars(chars: list[dict[str, Any]], boxes: list[BBox]) -> list[list[d
     return buckets
 
 
-# --- Rules: the page's ink, whatever drew it ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Segment:
-    """A straight horizontal or vertical stretch of ink: `at` across it, lo..hi along it."""
-
-    at: float
-    lo: float
-    hi: float
-
-
-@dataclass(frozen=True)
-class _Rule:
-    """The ink along one horizontal or vertical line of the page, as disjoint spans."""
-
-    at: float
-    spans: tuple[tuple[float, float], ...]
-
-    def coverage(self, lo: float, hi: float) -> float:
-        """Given a stretch lo..hi along the rule, return the share of it the ink covers."""
-        if hi <= lo:
-            return 0.0
-        covered = sum(max(0.0, min(b, hi) - max(a, lo)) for a, b in self.spans)
-        return covered / (hi - lo)
-
-    @property
-    def lo(self) -> float:
-        return self.spans[0][0]
-
-    @property
-    def hi(self) -> float:
-        return self.spans[-1][1]
-
-
-def page_to_rules(page: pdfplumber.page.Page) -> tuple[list[_Rule], list[_Rule]]:
-    """Given a page, return its horizontal and its vertical rules, top to bottom, left to right.
-
-    Ink is taken from every drawing the writers use for rules: stroked lines, thin filled
-    rectangles, the edges of filled cells (PowerPoint tables, whose "rules" are the white
-    gaps between fills), dashes and dots drawn one by one; a page-size background is not ink.
-    """
-    horizontal: list[_Segment] = []
-    vertical: list[_Segment] = []
-    page_area = float(page.width * page.height)
-    for rect in page.rects:
-        width, height = rect["width"], rect["height"]
-        if width * height >= BACKGROUND_SHARE * page_area:
-            continue
-        x0, top, x1, bottom = rect["x0"], rect["top"], rect["x1"], rect["bottom"]
-        # A thin rectangle is a rule along its length; its short ends are not rules.
-        if not (height <= THIN_RECT < width):
-            vertical += [_Segment(x0, top, bottom), _Segment(x1, top, bottom)]
-        if not (width <= THIN_RECT < height):
-            horizontal += [_Segment(top, x0, x1), _Segment(bottom, x0, x1)]
-    paths = [line["pts"] for line in page.lines] + [curve["pts"] for curve in page.curves]
-    for points in paths:
-        for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
-            if abs(ya - yb) <= AXIS_TOLERANCE and abs(xa - xb) > AXIS_TOLERANCE:
-                horizontal.append(_Segment((ya + yb) / 2, min(xa, xb), max(xa, xb)))
-            elif abs(xa - xb) <= AXIS_TOLERANCE:
-                vertical.append(_Segment((xa + xb) / 2, min(ya, yb), max(ya, yb)))
-    return segments_to_rules(horizontal), segments_to_rules(vertical)
-
-
-def _close_gaps(rules: list[_Rule], chars: list[dict[str, Any]]) -> list[_Rule]:
-    """Given horizontal rules, return them with each white gap between fills made one rule.
-
-    Two rules closer than MAX_GAP with no char between them, where both run, are the top and
-    bottom edges of neighbouring fills: one rule, in the gap's middle.
-    """
-    closed: list[_Rule] = []
-    for rule in rules:
-        last = closed[-1] if closed else None
-        if (
-            last is not None
-            and rule.at - last.at < MAX_GAP
-            and not _text_between(last, rule, chars)
-        ):
-            spans = sorted(last.spans + rule.spans)
-            closed[-1] = _segments_to_rule(
-                [_Segment((last.at + rule.at) / 2, lo, hi) for lo, hi in spans]
-            )
-        else:
-            closed.append(rule)
-    return closed
-
-
-def _text_between(upper: _Rule, lower: _Rule, chars: list[dict[str, Any]]) -> bool:
-    lo, hi = max(upper.lo, lower.lo), min(upper.hi, lower.hi)
-    return any(
-        upper.at < (c["top"] + c["bottom"]) / 2 < lower.at and lo <= (c["x0"] + c["x1"]) / 2 <= hi
-        for c in chars
-    )
-
-
-def segments_to_rules(segments: list[_Segment]) -> list[_Rule]:
-    """Given parallel segments, return rules: segments within RULE_MERGE across merged.
-
-    A rule is never wider than RULE_MERGE: the dots of a dotted rule, side by side, do not
-    chain into one wide vertical rule.
-    """
-    rules: list[_Rule] = []
-    group: list[_Segment] = []
-    for segment in sorted(segments, key=attrgetter("at")):
-        if group and segment.at - group[0].at > RULE_MERGE:
-            rules.append(_segments_to_rule(group))
-            group = []
-        group.append(segment)
-    if group:
-        rules.append(_segments_to_rule(group))
-    return rules
-
-
-def _segments_to_rule(group: list[_Segment]) -> _Rule:
-    spans: list[tuple[float, float]] = []
-    for segment in sorted(group, key=attrgetter("lo")):
-        if spans and segment.lo <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], segment.hi))
-        else:
-            spans.append((segment.lo, segment.hi))
-    return _Rule(at=(group[0].at + group[-1].at) / 2, spans=tuple(spans))
-
-
 # --- The grid: header, columns, row boundaries -------------------------------------------------
 
 
@@ -570,14 +430,14 @@ class _Grid:
     top: float  # the header's top, or the table's top on a page that does not repeat it
     body_top: float
     bottom: float
-    dividers: tuple[_Rule | None, ...]  # the rule between each pair of neighbouring columns
+    dividers: tuple[Rule | None, ...]  # the rule between each pair of neighbouring columns
 
 
 def rules_to_grid(
     where: str,
     chars: list[dict[str, Any]],
-    hrules: list[_Rule],
-    vrules: list[_Rule],
+    hrules: list[Rule],
+    vrules: list[Rule],
     columns_by_header: dict[str, str],
     layout: dict[str, tuple[float, float]] | None,
 ) -> _Grid | None:
@@ -607,8 +467,8 @@ def rules_to_grid(
 def _find_header(
     where: str,
     chars: list[dict[str, Any]],
-    hrules: list[_Rule],
-    vrules: list[_Rule],
+    hrules: list[Rule],
+    vrules: list[Rule],
     columns_by_header: dict[str, str],
 ) -> tuple[float, float, dict[str, tuple[float, float]], dict[str, str]] | None:
     """Return (top, bottom, {field: (x0, x1)}, {field: label}) of the header row, or None.
@@ -630,7 +490,7 @@ def _find_header(
         ]
         if not inner:
             continue
-        edges = [lo, *_gaps_to_dividers(inner), hi]
+        edges = [lo, *gaps_to_dividers(inner), hi]
         boxes = [(x0, upper.at, x1, lower.at) for x0, x1 in zip(edges, edges[1:], strict=False)]
         texts = [
             "".join(line.text for line in chars_to_lines(bucket))
@@ -657,21 +517,6 @@ def _in_band(chars: list[dict[str, Any]], top: float, bottom: float) -> list[dic
     return [c for c in chars if c["bottom"] >= top and c["top"] <= bottom]
 
 
-def _gaps_to_dividers(xs: list[float]) -> list[float]:
-    """Given the x of vertical rules, return them with the two edges of a gap made one.
-
-    Filled cells may leave a white gap wider than RULE_MERGE between them: its two edges,
-    closer than MAX_GAP, divide two columns once, in the gap's middle.
-    """
-    dividers: list[float] = []
-    for x in xs:
-        if dividers and x - dividers[-1] < MAX_GAP:
-            dividers[-1] = (dividers[-1] + x) / 2
-        else:
-            dividers.append(x)
-    return dividers
-
-
 def _columns_from_header(
     where: str, boxes: list[BBox], texts: list[str], known: list[str | None]
 ) -> dict[str, tuple[float, float]]:
@@ -690,30 +535,30 @@ def _columns_from_header(
     return {field: (box[0], box[2]) for box, field in zip(boxes, fields, strict=True)}
 
 
-def _rule_near(rules: list[_Rule], at: float) -> _Rule | None:
+def _rule_near(rules: list[Rule], at: float) -> Rule | None:
     """The rule within RULE_MERGE of `at` with the most ink, if any."""
     near = [r for r in rules if abs(r.at - at) <= RULE_MERGE]
     return max(near, key=lambda r: r.coverage(r.lo, r.hi) * (r.hi - r.lo)) if near else None
 
 
-def _crossed(dividers: tuple[_Rule | None, ...], top: float, bottom: float) -> bool:
+def _crossed(dividers: tuple[Rule | None, ...], top: float, bottom: float) -> bool:
     """True if most column dividers run through the band top..bottom."""
     crossing = sum(1 for d in dividers if d is not None and d.coverage(top, bottom) >= MIN_COVERAGE)
     return crossing * 2 > len(dividers)
 
 
-def _ruled_columns(rule: _Rule, ordered: list[tuple[float, float]]) -> list[bool]:
+def _ruled_columns(rule: Rule, ordered: list[tuple[float, float]]) -> list[bool]:
     """For each column (x0, x1), whether the rule runs across it."""
     return [rule.coverage(x0, x1) >= MIN_COVERAGE for x0, x1 in ordered]
 
 
-def _is_row_rule(rule: _Rule, ordered: list[tuple[float, float]]) -> bool:
+def _is_row_rule(rule: Rule, ordered: list[tuple[float, float]]) -> bool:
     """True for a rule across enough columns to end a row (an underline crosses one)."""
     return sum(_ruled_columns(rule, ordered)) >= MIN_RULE_COLUMNS
 
 
 def _continuation_top(
-    hrules: list[_Rule], vrules: list[_Rule], columns: dict[str, tuple[float, float]]
+    hrules: list[Rule], vrules: list[Rule], columns: dict[str, tuple[float, float]]
 ) -> float | None:
     """Return the top of a table that continues the previous page's columns, or None."""
     ordered = sorted(columns.values())
@@ -728,8 +573,8 @@ def _continuation_top(
 
 
 def _table_bottom(
-    hrules: list[_Rule],
-    dividers: tuple[_Rule | None, ...],
+    hrules: list[Rule],
+    dividers: tuple[Rule | None, ...],
     ordered: list[tuple[float, float]],
     body_top: float,
 ) -> float:
@@ -744,7 +589,7 @@ def _table_bottom(
     return bottom
 
 
-def grid_to_cells(grid: _Grid, hrules: list[_Rule]) -> list[Cell]:
+def grid_to_cells(grid: _Grid, hrules: list[Rule]) -> list[Cell]:
     """Given a table grid, return its body cells: each column cut at the rules that cross it.
 
     A rule that stops at a column (none runs through a merged 事業者名 cell) leaves that

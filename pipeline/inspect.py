@@ -13,8 +13,9 @@ from pdfplumber.utils.exceptions import PdfminerException
 from PIL import ImageFont
 
 from pipeline.errors import ExtractError, PipelineError
-from pipeline.extract import extract, page_to_rules
+from pipeline.extract import extract
 from pipeline.records import BBox, ExtractedRow
+from pipeline.ruling import page_to_rules
 
 logger = logging.getLogger(__name__)
 

@@ -7,12 +7,11 @@ must come back in its own cell, line by line, as printed.
 
 from pathlib import Path
 
-import pdfplumber
 import pikepdf
 import pytest
-from reportlab.pdfgen import canvas
 
 import pipeline.extract as ex
+import pipeline.ruling as ruling
 from pipeline.errors import ExtractError
 from pipeline.extract import extract
 from pipeline.records import Cell, ExtractedRow, Line
@@ -98,42 +97,13 @@ def test_text_outside_the_table(extraction):
 # --- The rules of the geometry, each at its boundary ---------------------------------------
 
 
-def _seg(at, lo, hi):
-    return ex._Segment(at=at, lo=lo, hi=hi)
-
-
-def test_ink_within_rule_merge_across_is_one_rule():
-    # A thin filled rectangle's two edges, or the edges of two fills either side of a white gap.
-    rules = ex.segments_to_rules([_seg(100.0, 0, 50), _seg(100.0 + ex.RULE_MERGE, 50, 90)])
-    assert [(r.at, r.spans) for r in rules] == [(102.0, ((0, 90),))]
-
-
-def test_ink_further_apart_than_rule_merge_is_two_rules():
-    rules = ex.segments_to_rules([_seg(100.0, 0, 50), _seg(100.0 + ex.RULE_MERGE + 0.01, 0, 50)])
-    assert len(rules) == 2
-
-
-def test_dashes_drawn_one_by_one_are_one_rule_with_gaps():
-    dashes = [_seg(50.0, x, x + 3) for x in range(0, 70, 7)]  # 3pt on, 4pt off
-    (rule,) = ex.segments_to_rules(dashes)
-    assert len(rule.spans) == 10
-    assert rule.coverage(0, 70) == pytest.approx(30 / 70)
-
-
-def test_coverage_counts_only_ink_inside_the_stretch():
-    rule = ex._Rule(at=0.0, spans=((0.0, 10.0), (20.0, 30.0)))
-    assert rule.coverage(5, 25) == pytest.approx(10 / 20)
-    assert rule.coverage(10, 20) == 0.0
-    assert rule.coverage(30, 30) == 0.0
-
-
 def _row_rule(columns_covered, widths=(50.0, 50.0, 50.0)):
     edges = [0.0]
     for width in widths:
         edges.append(edges[-1] + width)
     spans = tuple((edges[i], edges[i + 1]) for i in columns_covered)
     ordered = list(zip(edges, edges[1:], strict=False))
-    return ex._Rule(at=0.0, spans=spans), ordered
+    return ruling.Rule(at=0.0, spans=spans), ordered
 
 
 def test_a_rule_across_two_columns_ends_a_row():
@@ -150,7 +120,7 @@ def test_a_rule_inside_one_column_is_an_underline_not_a_row_end():
     ("share", "ruled"), [(ex.MIN_COVERAGE, True), (ex.MIN_COVERAGE - 0.01, False)]
 )
 def test_a_rule_bounds_a_cell_side_from_min_coverage(share, ruled):
-    rule = ex._Rule(at=0.0, spans=((0.0, 100.0 * share),))
+    rule = ruling.Rule(at=0.0, spans=((0.0, 100.0 * share),))
     assert ex._ruled_columns(rule, [(0.0, 100.0)]) == [ruled]
 
 
@@ -215,38 +185,6 @@ def test_text_a_font_could_not_map_is_undecodable(text):
 )
 def test_printed_text_is_decodable(text):
     assert not ex.UNDECODABLE.search(text)
-
-
-def test_a_rule_is_never_wider_than_rule_merge():
-    # The short sides of a dotted rule's dots, 0.75pt apart every 3pt, do not chain into one.
-    dots = [_seg(x, 10.0, 10.75) for x in (0.0, 0.75, 3.0, 3.75, 6.0, 6.75, 9.0, 9.75)]
-    assert [rule.at for rule in ex.segments_to_rules(dots)] == [1.875, 7.875]
-
-
-def _page_with_rect(tmp_path, width, height):
-    path = tmp_path / "rect.pdf"
-    page = canvas.Canvas(str(path), pagesize=(400, 300), invariant=1)
-    page.rect(100, 150, width, height, stroke=0, fill=1)
-    page.showPage()
-    page.save()
-    return path
-
-
-@pytest.mark.parametrize(
-    ("height", "vertical_rules"), [(ex.THIN_RECT, 0), (ex.THIN_RECT + 0.01, 2)]
-)
-def test_a_thin_filled_rectangle_is_one_rule_along_its_length(tmp_path, height, vertical_rules):
-    with pdfplumber.open(_page_with_rect(tmp_path, 50, height)) as pdf:
-        horizontal, vertical = ex.page_to_rules(pdf.pages[0])
-    assert len(horizontal) == 1 and horizontal[0].spans == ((100.0, 150.0),)
-    assert len(vertical) == vertical_rules
-
-
-def test_a_page_size_background_is_not_a_rule(tmp_path):
-    with pdfplumber.open(_page_with_rect(tmp_path, 400 * ex.BACKGROUND_SHARE, 300)) as pdf:
-        assert ex.page_to_rules(pdf.pages[0]) == ([], [])
-    with pdfplumber.open(_page_with_rect(tmp_path, 400 * ex.BACKGROUND_SHARE - 1, 300)) as pdf:
-        assert [len(rules) for rules in ex.page_to_rules(pdf.pages[0])] == [2, 2]
 
 
 def _cell(field, *texts):
@@ -361,30 +299,3 @@ def test_a_kana_and_its_combining_voiced_mark_read_as_one_char():
 def test_full_width_and_compatibility_forms_are_not_folded():
     chars = [_char(c, 9.0 * i, 0.0) for i, c in enumerate("（１／６）ＩＤ")]
     assert [line.text for line in ex.chars_to_lines(chars)] == ["（１／６）ＩＤ"]
-
-
-@pytest.mark.parametrize(
-    ("xs", "dividers"),
-    [
-        ([100.0, 100.0 + ex.MAX_GAP - 0.01], [100.0 + (ex.MAX_GAP - 0.01) / 2]),  # a white gap
-        ([100.0, 100.0 + ex.MAX_GAP], [100.0, 100.0 + ex.MAX_GAP]),  # a narrow column
-    ],
-)
-def test_two_vertical_rules_closer_than_max_gap_are_one_gap(xs, dividers):
-    assert ex._gaps_to_dividers(xs) == pytest.approx(dividers)
-
-
-def _hrule(at):
-    return ex._Rule(at=at, spans=((0.0, 100.0),))
-
-
-@pytest.mark.parametrize(
-    ("lower", "rules"), [(100.0 + ex.MAX_GAP - 0.01, 1), (100.0 + ex.MAX_GAP, 2)]
-)
-def test_two_horizontal_rules_closer_than_max_gap_are_one_gap(lower, rules):
-    assert len(ex._close_gaps([_hrule(100.0), _hrule(lower)], [])) == rules
-
-
-def test_rules_with_text_between_are_two_rules_however_close():
-    chars = [_char("1", 40.0, 101.0, size=5.0)]  # a 5pt line between rules 7pt apart
-    assert len(ex._close_gaps([_hrule(100.0), _hrule(107.0)], chars)) == 2
