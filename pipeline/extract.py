@@ -433,6 +433,16 @@ class _Grid:
     dividers: tuple[Rule | None, ...]  # the rule between each pair of neighbouring columns
 
 
+@dataclass(frozen=True)
+class _Header:
+    """A table's header row: where it lies, its columns by field and their printed labels."""
+
+    top: float
+    bottom: float
+    columns: dict[str, tuple[float, float]]  # field -> (x0, x1)
+    labels: dict[str, str]  # field -> the header as printed
+
+
 def rules_to_grid(
     where: str,
     chars: list[dict[str, Any]],
@@ -449,7 +459,7 @@ def rules_to_grid(
     body_top: float | None
     header = _find_header(where, chars, hrules, vrules, columns_by_header)
     if header is not None:
-        top, body_top, columns, labels = header
+        top, body_top, columns, labels = header.top, header.bottom, header.columns, header.labels
     elif layout is not None:
         columns, labels = layout, dict.fromkeys(layout, "")
         body_top = _continuation_top(hrules, vrules, columns)
@@ -470,8 +480,8 @@ def _find_header(
     hrules: list[Rule],
     vrules: list[Rule],
     columns_by_header: dict[str, str],
-) -> tuple[float, float, dict[str, tuple[float, float]], dict[str, str]] | None:
-    """Return (top, bottom, {field: (x0, x1)}, {field: label}) of the header row, or None.
+) -> _Header | None:
+    """Given a page's chars and rules, return its header row, or None.
 
     Each band between two horizontal rules is split at the vertical rules crossing it; the
     first band whose pieces read as enough known headers is the header row. A table without
@@ -500,7 +510,7 @@ def _find_header(
         if sum(f is not None for f in known) >= MIN_RECOGNISED_HEADERS:
             columns = _columns_from_header(where, boxes, texts, known)
             labels = {f: t for t, f in zip(texts, known, strict=True) if f is not None}
-            return upper.at, lower.at, columns, labels
+            return _Header(top=upper.at, bottom=lower.at, columns=columns, labels=labels)
         undecodable = undecodable or next(
             (m.group(0) for t in texts if (m := UNDECODABLE.search(t))), None
         )
