@@ -1,4 +1,4 @@
-"""Document stage: what the PDF says about itself (title, meeting, material, notes), as a dict."""
+"""Document facts: what the PDF says about itself (title, meeting, material, notes), as a dict."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Extract stage: find the ruled table on each page, rebuild each cell's lines from its chars."""
+"""Extract stage: find the table on each page by its rules, rebuild cells from their chars."""
 
 from __future__ import annotations
 
