@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -184,6 +185,7 @@ def _headers_on(page: PageText) -> str:
     return " | ".join(found) if len(found) >= MIN_RECOGNISED_HEADERS else ""
 
 
+@functools.cache
 def _header_names() -> dict[str, list[str]]:
     """Return {field: [header variants]} from data/headers.toml."""
     text = resources.files("pipeline").joinpath("data/headers.toml").read_text(encoding="utf-8")
