@@ -61,8 +61,7 @@ EXTRACT := pipeline/extract.py pipeline/ruling.py pipeline/limits.py pipeline/pd
 	pipeline/text.py pipeline/data/headers.toml pipeline/data/EquivalentUnifiedIdeograph.txt
 REPAIR := pipeline/repair.py pipeline/text.py
 NORMALIZE := pipeline/normalize.py pipeline/companies.py pipeline/data/companies.csv
-TABLES := pipeline/tables.py pipeline/document.py pipeline/incidents.py pipeline/validate.py \
-	pipeline/companies.py pipeline/text.py pipeline/data/companies.csv
+TABLES := pipeline/tables.py pipeline/companies.py pipeline/text.py pipeline/data/companies.csv
 WRITE := pipeline/write.py
 # Where the PDF came from (network, replica), which document.json records.
 MANIFEST := $(wildcard $(PDF:.pdf=.manifest.json))

@@ -19,11 +19,11 @@ REFERENCE_MARK = RANGE_MARK + "、，及"
 _SPACES = re.compile(r"\s+")
 
 # Where a title cell's URL begins, spaces that extraction put inside it allowed: the title
-# lines come first, the URL on the lines after (`https://www.kansai -td.co.jp/…`).
+# lines come first, the URL on the lines after (`https://www.example -td.co.jp/…`).
 URL_START = re.compile(r"https?\s*:\s*/\s*/", re.IGNORECASE)
 
 # Meiryo and Yu Gothic draw a kanji and its radical with one glyph, and office exporters then
-# write the radical into the PDF's ToUnicode map: 関西電力 is extracted as 関⻄電⼒ (U+2EC4,
+# write the radical into the PDF's ToUnicode map: 西 and 力 are extracted as ⻄ and ⼒ (U+2EC4,
 # U+2F12). NFKC would fold the Kangxi radicals but also ①, （１／６） and full-width digits,
 # so only these three blocks (bounds as in Unicode's Blocks.txt) are folded.
 RADICAL_BLOCKS: tuple[range, ...] = (

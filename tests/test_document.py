@@ -2,8 +2,8 @@
 
 import datetime as dt
 
-from pipeline.document import describe
 from pipeline.records import Document, Line, PageText, Source
+from pipeline.tables import describe
 
 
 def _line(text, size, top=0.0):

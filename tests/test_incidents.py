@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from pipeline.incidents import incidents
 from pipeline.records import Disclosure
+from pipeline.tables import incidents
 
 
 def _row(row, summary, company="東北電力", day=1):

@@ -12,8 +12,8 @@ from pipeline.errors import NormalizeError
 from pipeline.normalize import document_date, published_date
 from pipeline.records import Line
 from pipeline.repair import join_lines, repair_url
+from pipeline.tables import DATE_WINDOW_BEFORE
 from pipeline.text import tidy
-from pipeline.validate import DATE_WINDOW_BEFORE
 
 settings.register_profile("properties", max_examples=200, deadline=None)
 settings.load_profile("properties")

@@ -9,7 +9,7 @@ import pytest
 from pipeline.extract import extract
 from pipeline.normalize import normalize
 from pipeline.repair import repair
-from pipeline.validate import validate as validate_tables
+from pipeline.tables import validate as validate_tables
 
 REPLICA = Path(__file__).parent / "fixtures" / "085_03_02.replica.pdf"
 
