@@ -14,7 +14,7 @@ GOLDEN := tests/fixtures/golden/085_03_02
 OUT := output
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock run test lint typecheck format replica bench clean download report fuzz office-fixtures report-check
+.PHONY: help install lock run test lint typecheck format replica bench clean download report fuzz office-fixtures report-check mutate
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_/.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -56,7 +56,8 @@ download: $(STAMP) ## Fetch the PDF again (cached copy kept if unchanged)
 # file it reads (tests/test_makefile.py derives these from the imports and checks them), so
 # `make run` after any edit rebuilds exactly what that edit affects.
 CLI := pipeline/__init__.py pipeline/__main__.py pipeline/cli.py pipeline/errors.py \
-	pipeline/records.py pipeline/files.py pipeline/findings.py pipeline/schema.py $(STAMP)
+	pipeline/records.py pipeline/files.py pipeline/findings.py pipeline/schema.py \
+	pipeline/diff.py $(STAMP)
 EXTRACT := pipeline/extract.py pipeline/ruling.py pipeline/limits.py pipeline/pdfsniff.py \
 	pipeline/text.py pipeline/data/headers.toml pipeline/data/EquivalentUnifiedIdeograph.txt
 REPAIR := pipeline/repair.py pipeline/text.py
@@ -86,6 +87,17 @@ run: $(OUT)/disclosures.parquet ## Download, run every stage, write output/ and 
 
 test: $(STAMP) ## Install, then run the whole test suite
 	$(BIN)/pytest -q
+
+# Mutation testing (docs/testing.md; settings in pyproject.toml's [tool.mutmut]), one child
+# process. Without MODULES it runs every mutant of pipeline/ that has no result yet, so a run
+# stopped half-way goes on where it stopped; MODULES="pipeline/text.py pipeline/ruling.py"
+# reruns every mutant of those files. Not part of `make test`.
+MODULES ?=
+MUTANTS := $(foreach m,$(patsubst %/,%,$(MODULES)),'$(subst /,.,$(m:.py=)).*')
+
+mutate: $(STAMP) ## Mutation-test pipeline/ (MODULES="pipeline/text.py ..." for some files only)
+	$(BIN)/mutmut run --max-children 1 $(MUTANTS)
+	$(BIN)/mutmut results
 
 fuzz: $(STAMP) ## Run the seeded fuzz test on 400 damaged replicas (FUZZ_CASES=N for another count)
 	FUZZ_CASES=$${FUZZ_CASES:-400} $(BIN)/pytest -q tests/test_fuzz.py

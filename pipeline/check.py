@@ -27,6 +27,10 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The column that names the document a row is from, in outputs of several documents.
+DOCUMENT = "document"
+
+
 @dataclass(frozen=True)
 class Difference:
     """One place where an output disagrees with the golden file: a cell, a row or a column."""
@@ -42,11 +46,13 @@ class Difference:
         return f"{self.file}: {where}: expected {self.expected}, got {self.got}"
 
 
-def check(out_dir: Path, golden: Path) -> list[Difference]:
+def check(out_dir: Path, golden: Path, document: str | None = None) -> list[Difference]:
     """Given an output directory and golden CSVs, return every difference (empty if none).
 
     golden is a directory of NAME.csv files or one such file; each is compared with
     out_dir/NAME.parquet and out_dir/NAME.csv, their rows paired by the table's key (KEYS).
+    Outputs of several documents are compared by the rows of the one named by `document`
+    (its `document` column), unless the golden file has that column itself.
     """
     if not golden.exists():
         raise CheckError(f"{golden}: not found (--golden takes a folder of NAME.csv files, or one)")
@@ -58,10 +64,31 @@ def check(out_dir: Path, golden: Path) -> list[Difference]:
         expected = _read_csv(path)
         key = KEYS.get(path.stem, ())
         parquet, csv = out_dir / f"{path.stem}.parquet", out_dir / f"{path.stem}.csv"
-        differences += _compare(parquet.name, key, expected, _read_output(parquet, out_dir))
-        differences += _compare(csv.name, key, expected, _read_output(csv, out_dir))
+        for output in (parquet, csv):
+            got = _read_output(output, out_dir)
+            if DOCUMENT not in expected.columns:
+                got = _one_document(output, got, document)
+            differences += _compare(output.name, key, expected, got)
     logger.info("checked %s against %s: %s", out_dir, golden, _count(len(differences)))
     return differences
+
+
+def _one_document(path: Path, frame: pd.DataFrame, document: str | None) -> pd.DataFrame:
+    """Given an output table, return the rows of the named document; without a name, the
+    table must hold one document (or have no document column)."""
+    if DOCUMENT not in frame.columns:
+        return frame
+    held = list(dict.fromkeys(frame[DOCUMENT]))
+    if document is None:
+        if len(held) > 1:
+            raise CheckError(
+                f"{path}: holds {len(held)} documents ({', '.join(held)}); name the one the"
+                " golden files are for with --document"
+            )
+        return frame
+    if document not in held:
+        raise CheckError(f"{path}: no document {document!r} (it holds {', '.join(held) or 'none'})")
+    return frame[frame[DOCUMENT] == document].reset_index(drop=True)
 
 
 def _count(n: int) -> str:

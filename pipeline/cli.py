@@ -6,18 +6,34 @@ import contextlib
 import functools
 import json
 import logging
+import multiprocessing
+import os
 import re
 import signal
 import sys
+import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from pipeline.errors import PipelineError
-from pipeline.records import Extraction, Normalized, Repaired, Tables, dump, load
+from pipeline.diff import DISCLOSURES_FILE, Changes, changes_to_json, changes_to_text
+from pipeline.diff import diff as run_diff
+from pipeline.errors import DiffError, PipelineError
+from pipeline.files import write_atomic
+from pipeline.records import (
+    Extraction,
+    Failure,
+    Normalized,
+    Origin,
+    Repaired,
+    Tables,
+    dump,
+    load,
+)
+from pipeline.schema import CorpusValidationJson
 
 if TYPE_CHECKING:
     from pydantic import ValidationError as PydanticError
@@ -207,7 +223,7 @@ def tables_command(src: Path, out: Path) -> None:
 
     normalized = _load(Normalized, src)
     source = normalized.document.source
-    built = run_tables(normalized, **_source(Path(source.path), source.sha256))
+    built = run_tables([normalized], [_origin(Path(source.path), source.sha256)])
     with _replacing():
         dump(built, out)
 
@@ -227,8 +243,10 @@ def write(src: Path, out_dir: Path) -> None:
     from pipeline.write import write as run_write
 
     built = _load(Tables, src)
+    previous = _previous_disclosures(out_dir)
     with _replacing():
         run_write(built, out_dir)
+    _record_changes(out_dir, previous)
 
 
 @cli.command()
@@ -241,17 +259,24 @@ def write(src: Path, out_dir: Path) -> None:
     default=lambda: _config()["golden"],
     show_default="golden in data/source.toml",
 )
-def check(out_dir: Path, golden: Path) -> None:
+@click.option(
+    "--document",
+    help="In outputs of several documents, the one the golden files are for (its file name"
+    " without .pdf).",
+)
+def check(out_dir: Path, golden: Path, document: str | None = None) -> None:
     """Compare DIR's outputs with golden CSVs; list every difference and exit 1 if any.
 
     \b
-    Example:
+    Examples:
         python -m pipeline check --out output --golden tests/fixtures/golden/085_03_02
+        python -m pipeline check --out corpus --golden tests/fixtures/golden/variant_a \\
+            --document variant_a
     """
     from pipeline.check import check as run_check
     from pipeline.errors import CheckError
 
-    differences = run_check(out_dir, golden)
+    differences = run_check(out_dir, golden, document)
     for difference in differences:
         click.echo(str(difference), err=True)
     if differences:
@@ -276,7 +301,12 @@ def schema() -> None:
 
 @cli.command()
 @click.option(
-    "--pdf", type=click.Path(path_type=Path), help="Any PDF of this layout (default: download)."
+    "--pdf",
+    "pdfs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A PDF of this layout, or a folder (every *.pdf in it); repeat it for several"
+    " documents, read as one dataset [default: download].",
 )
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True
@@ -286,38 +316,168 @@ def schema() -> None:
     type=click.Path(path_type=Path),
     help="Also check the outputs against these golden CSVs (a directory or one file).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes: pages of a long document, or documents, in parallel"
+    " [default: the cores available; a short document is read in one].",
+)
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Write the documents that passed, list the others with their error in"
+    " validation.json, and exit 1 (default: a failed document fails the run).",
+)
 @click.pass_context
-def run(ctx: click.Context, pdf: Path | None, out_dir: Path, golden: Path | None) -> None:
-    """Run every stage on a PDF and write every output table into DIR.
+def run(
+    ctx: click.Context,
+    pdfs: tuple[Path, ...],
+    out_dir: Path,
+    golden: Path | None,
+    jobs: int | None,
+    keep_going: bool,
+) -> None:
+    """Run every stage on one PDF or several, and write every output table into DIR.
 
-    Nothing in DIR is replaced unless every stage succeeds; Ctrl-C leaves DIR all old or
-    all new. The last line on stderr says what was written, and from which source.
+    Several PDFs (versions of the table) make one dataset: every table gains their file
+    names in its `document` column, and DIR/documents.parquet describes them. Nothing in DIR
+    is replaced unless every stage succeeds; Ctrl-C leaves DIR all old or all new. The last
+    line on stderr says what was written, and from which source.
 
     \b
-    Example:
+    Examples:
         python -m pipeline run --pdf tests/fixtures/085_03_02.replica.pdf --out /tmp/out
+        python -m pipeline run --pdf raw/ --out /tmp/corpus --jobs 2
     """
-    from pipeline.extract import extract as run_extract
-    from pipeline.normalize import normalize as run_normalize
-    from pipeline.repair import repair as run_repair
     from pipeline.tables import tables as run_tables
     from pipeline.write import write as run_write
 
-    if pdf is None:
-        pdf = Path(
+    if not pdfs:
+        pdfs = (
             _download(
                 None, _config()["pdf"], force=False, max_bytes=None, timeout=None, replica=True
-            )
+            ),
         )
-    logger.info("run: %s into %s", pdf, out_dir)
-    normalized = run_normalize(run_repair(run_extract(pdf)))
-    built = run_tables(normalized, **_source(pdf, normalized.document.source.sha256))
+    paths = _inputs(pdfs)
+    logger.info("run: %s into %s", ", ".join(map(str, paths)), out_dir)
+    read = _read_documents(paths, jobs or _cores(), keep_going, quiet=ctx.obj["quiet"])
+    normalized = [r for r in read if isinstance(r, Normalized)]
+    failed = [r for r in read if isinstance(r, Failure)]
+    if not normalized:
+        raise PipelineError(f"no document could be read; the first: {failed[0].error}")
+    origins = [_origin(Path(n.document.source.path), n.document.source.sha256) for n in normalized]
+    built = run_tables(normalized, origins, failed=failed, keep_going=keep_going)
+    previous = _previous_disclosures(out_dir)
     with _replacing():
         run_write(built, out_dir)
+    _record_changes(out_dir, previous)
     if not ctx.obj["quiet"]:
         click.echo(_summary(built, out_dir), err=True)
+    if isinstance(built.validation, CorpusValidationJson) and built.validation.failed:
+        left_out = built.validation.failed
+        raise PipelineError(
+            f"{len(left_out)} of {len(paths)} documents left out ("
+            + ", ".join(f.document for f in left_out)
+            + f"), the others written to {out_dir}; {out_dir / 'validation.json'} says why"
+        )
     if golden is not None:
         ctx.invoke(check, out_dir=out_dir, golden=golden)
+
+
+def _inputs(pdfs: tuple[Path, ...]) -> list[Path]:
+    """Given --pdf values, return the PDFs to read, ordered by file name (so that the order
+    they are named in does not matter); a folder gives every *.pdf in it."""
+    paths: list[Path] = []
+    for pdf in pdfs:
+        if pdf.is_dir():
+            found = sorted(pdf.glob("*.pdf"))
+            if not found:
+                raise PipelineError(f"{pdf}: no *.pdf files in the folder")
+            paths += found
+        else:
+            paths.append(pdf)
+    by_stem: dict[str, list[Path]] = {}
+    for path in paths:
+        by_stem.setdefault(path.stem, []).append(path)
+    twice = [named for named in by_stem.values() if len(set(named)) > 1]
+    if twice:
+        raise PipelineError(
+            "two inputs have the same file name, so their rows could not be told apart: "
+            + ", ".join(map(str, twice[0]))
+        )
+    return [named[0] for _, named in sorted(by_stem.items())]
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _read_documents(
+    paths: list[Path], jobs: int, keep_going: bool, *, quiet: bool
+) -> list[Normalized | Failure]:
+    """Read each PDF up to its normalized rows, in the paths' order, with a progress bar on
+    stderr (a terminal only, after 2 s).
+
+    Several documents with jobs > 1 are read side by side, one per worker process; one
+    document is read with `jobs` workers over its pages (extract.page_spans). Unless
+    keep_going, the first document that fails (in the paths' order) fails the run.
+    """
+    import tqdm
+
+    tqdm.tqdm.monitor_interval = 0  # no monitor thread: workers are forked from this process
+    disable = True if quiet else None  # None: shown on a terminal only
+    with tqdm.tqdm(file=sys.stderr, delay=2, disable=disable, leave=False, unit="page") as bar:
+        if len(paths) == 1 or jobs == 1:
+            return [_read_document(path, keep_going, jobs, _advance(bar)) for path in paths]
+        bar.unit, bar.total = "document", len(paths)
+        read = []
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(jobs, len(paths)), initializer=_ignore_interrupts) as pool:
+            for result in pool.imap(
+                functools.partial(_read_document, keep_going=keep_going), paths
+            ):
+                bar.update(1)
+                read.append(result)
+        return read
+
+
+def _advance(bar: Any) -> Callable[[int, int], None]:
+    """Given the bar, return extract's progress callback for the next document: the bar
+    counts the pages of every document so far."""
+    start, total = bar.n, bar.total or 0
+
+    def show(read: int, page_count: int) -> None:
+        bar.total = total + page_count
+        bar.update(start + read - bar.n)
+
+    return show
+
+
+def _read_document(
+    pdf: Path,
+    keep_going: bool,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Normalized | Failure:
+    """Extract, repair and normalize one PDF. A run that keeps going makes a PipelineError
+    the document's Failure; otherwise it fails the run (raised in a worker, it is raised
+    again in the main process)."""
+    from pipeline.extract import extract as run_extract
+    from pipeline.normalize import normalize as run_normalize
+    from pipeline.repair import repair as run_repair
+
+    try:
+        return run_normalize(run_repair(run_extract(pdf, jobs=jobs, progress=progress)))
+    except PipelineError as exc:
+        if not keep_going:
+            raise
+        return Failure(document=pdf.stem, source=str(pdf), error=str(exc))
+
+
+def _ignore_interrupts() -> None:
+    """A worker leaves Ctrl-C to the main process, which stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @cli.command("inspect")
@@ -362,6 +522,81 @@ def report(out_dir: Path) -> None:
         written = run_report(out_dir)
     for path in written:
         click.echo(path)
+
+
+@cli.command("diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option(
+    "--json", "json_file", type=click.Path(path_type=Path), help="Also write the changes as JSON."
+)
+@click.option("--exit-code", is_flag=True, help="Exit 1 if there are differences.")
+def diff_command(old: Path, new: Path, json_file: Path | None, exit_code: bool) -> None:
+    """List the disclosures added, removed and changed from OLD to NEW.
+
+    OLD and NEW are output folders or disclosures.parquet files. A disclosure is its
+    (company, url): a row that only moved to another page or row is unchanged.
+
+    \b
+    Example:
+        python -m pipeline diff /tmp/before output --json /tmp/changes.json
+    """
+    changes = run_diff(old, new)
+    if json_file is not None:
+        _write_changes(json_file, changes)
+    click.echo(changes_to_text(changes))
+    if exit_code and changes.has_differences:
+        raise click.exceptions.Exit(1)
+
+
+# Written into the output folder when a write changed its disclosures.
+CHANGES_FILE = "changes.json"
+
+
+def _previous_disclosures(out_dir: Path) -> bytes | None:
+    """Return DIR's disclosures.parquet as it is before a write replaces it; None if there is
+    none, or if it cannot be read (a warning says so, and the write goes on)."""
+    path = out_dir / DISCLOSURES_FILE
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):  # no previous outputs there
+        return None
+    except OSError as exc:
+        logger.warning("%s: cannot read (%s); changes not recorded", path, exc.strerror)
+        return None
+
+
+def _record_changes(out_dir: Path, previous: bytes | None) -> None:
+    """After a write, compare DIR's disclosures with the previous ones; if they differ, write
+    DIR/changes.json and say so in one line on stderr. Nothing differs: nothing is written
+    and an earlier changes.json stays. A previous file diff cannot read is a warning."""
+    if previous is None:
+        return
+    current = out_dir / DISCLOSURES_FILE
+    with tempfile.TemporaryDirectory(prefix="previous-outputs-") as folder:
+        saved = Path(folder) / DISCLOSURES_FILE
+        try:
+            saved.write_bytes(previous)
+            changes = run_diff(saved, current)
+        except (DiffError, OSError) as exc:
+            # The message names the saved copy; the user knows the file as DIR's.
+            reason = str(exc).replace(str(saved), f"{current} (previous version)")
+            logger.warning("%s; changes not recorded", reason)
+            return
+    if not changes.has_differences:
+        return
+    try:
+        path = _write_changes(out_dir / CHANGES_FILE, changes)
+    except PipelineError as exc:
+        logger.warning("%s; changes not recorded", exc)
+        return
+    click.echo(f"{out_dir}: {changes.summary()} since the previous outputs (see {path})", err=True)
+
+
+def _write_changes(path: Path, changes: Changes) -> Path:
+    """Write changes as JSON (UTF-8, indented) to path, atomically; return the path."""
+    data = json.dumps(changes_to_json(changes), ensure_ascii=False, indent=1) + "\n"
+    return write_atomic(path, data.encode("utf-8"))
 
 
 def _download(
@@ -412,11 +647,16 @@ def _summary(tables: Tables, out_dir: Path) -> str:
     """Return the run's last line: what was written where, and from which source."""
     from pipeline.schema import TABLES as TABLE_NAMES
 
-    rows = ", ".join(f"{name} {len(getattr(tables, name))} rows" for name in TABLE_NAMES)
-    return (
-        f"Wrote {len(TABLE_NAMES)} tables to {out_dir}: {rows}; "
-        f"source: {tables.validation.provenance}"
-    )
+    counts = {name: len(getattr(tables, name)) for name in TABLE_NAMES}
+    rows = ", ".join(f"{name} {n} row{'' if n == 1 else 's'}" for name, n in counts.items())
+    validation = tables.validation
+    if isinstance(validation, CorpusValidationJson):
+        source = f"{len(validation.documents)} documents: " + "; ".join(
+            f"{v.document} ({v.provenance})" for v in validation.documents
+        )
+    else:
+        source = validation.provenance
+    return f"Wrote {len(TABLE_NAMES)} tables to {out_dir}: {rows}; source: {source}"
 
 
 def _load(kind: type[T], path: Path) -> T:
@@ -454,17 +694,13 @@ def _first_problem(error: PydanticError) -> str:
     return f"{problems} at {where}: {first['msg']}"
 
 
-def _source(pdf: Path, sha256: str) -> dict[str, str | None]:
+def _origin(pdf: Path, sha256: str) -> Origin:
     """Given the PDF a run read and its sha256, return where it came from, as the download
     manifest beside it records: URL, kind (network or replica) and when it was fetched.
 
     Without a manifest, or with one that describes other bytes, it is a local file.
     """
-    local: dict[str, str | None] = {
-        "source_url": None,
-        "source_kind": "local file",
-        "fetched_at": None,
-    }
+    local = Origin(source_kind="local file")
     manifest = pdf.with_suffix(".manifest.json")
     if not manifest.is_file():
         return local
@@ -476,11 +712,11 @@ def _source(pdf: Path, sha256: str) -> dict[str, str | None]:
     if not isinstance(data, dict) or data.get("sha256") != sha256:
         logger.warning("%s describes other bytes than %s; read as a local file", manifest, pdf)
         return local
-    return {
-        "source_url": data.get("url"),
-        "source_kind": data.get("source", "network"),
-        "fetched_at": data.get("fetched_at"),
-    }
+    return Origin(
+        source_url=data.get("url"),
+        source_kind=data.get("source", "network"),
+        fetched_at=data.get("fetched_at"),
+    )
 
 
 def main() -> None:

@@ -21,9 +21,17 @@ class NormalizeError(PipelineError):
     """A value cannot be normalized: an unparseable date, a missing document date."""
 
 
+class TablesError(PipelineError):
+    """The normalized documents cannot make one set of tables (two with one name)."""
+
+
 class ValidationError(PipelineError):
     """The finished table breaks the declared schema or a data rule."""
 
 
 class CheckError(PipelineError):
     """The outputs differ from the golden fixtures."""
+
+
+class DiffError(PipelineError):
+    """Two versions of the table cannot be compared: a side is missing or not disclosures."""

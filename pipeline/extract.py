@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import multiprocessing
 import re
+import signal
 import statistics
 import tomllib
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -80,20 +82,31 @@ ROLE_BEFORE = "before table"
 ROLE_AFTER = "after table"
 
 
-def extract(pdf_path: Path) -> Extraction:
+def extract(
+    pdf_path: Path, *, jobs: int = 1, progress: Callable[[int, int], None] | None = None
+) -> Extraction:
     """Given a PDF of the disclosures table, return its rows with every cell's lines.
 
     Each page is read under the limits of pipeline/limits.py, and is refused if pdfminer met
     damage on it. Every page is accounted for in the pages of the Source (ROLE_TABLE...).
+    With jobs > 1, a document long enough to pay for it is read by up to `jobs` worker
+    processes, a range of pages each (page_spans); the result is the same. progress, if
+    given, is called with the pages read so far and the page count each time some are read.
     """
     columns_by_header = _load_headers()
     data = _read_bytes(pdf_path)
     _check_is_pdf(pdf_path, data)
     with reading() as watch, _open(pdf_path, watch) as pdf:
         page_count = len(pdf.pages)
-        pages, rows, layout = _read_pages(pdf_path, pdf, columns_by_header, watch)
-    rows = join_split_rows(rows)
-    if not any(rows) and layout is not None:
+        spans = page_spans(page_count, jobs)
+        advance = _progress(progress, page_count)
+        if len(spans) == 1:
+            reads = _read_span(pdf_path, pdf, columns_by_header, watch, spans[0], None, advance)
+    if len(spans) > 1:
+        reads = _read_in_workers(pdf_path, spans, min(jobs, len(spans)), advance)
+    pages = [read.text for read in reads]
+    rows = join_split_rows([read.rows for read in reads])
+    if not any(rows) and any(read.layout is not None for read in reads):
         raise ExtractError(f"{pdf_path}: the table has its header but no rows on any page")
     if not any(rows):
         wanted = " | ".join(names[0] for names in _header_names().values())
@@ -102,6 +115,7 @@ def extract(pdf_path: Path) -> Extraction:
     all_rows = tuple(row for page_rows in rows for row in page_rows)
     logger.info("%s: %d rows from %d pages", pdf_path, len(all_rows), page_count)
     source = Source(
+        document=pdf_path.stem,
         path=str(pdf_path),
         sha256=hashlib.sha256(data).hexdigest(),
         page_count=page_count,
@@ -111,21 +125,77 @@ def extract(pdf_path: Path) -> Extraction:
     return Extraction(source=source, rows=all_rows)
 
 
-def _read_pages(
-    pdf_path: Path, pdf: pdfplumber.PDF, columns_by_header: dict[str, str], watch: Watch
-) -> tuple[list[PageText], list[list[ExtractedRow]], dict[str, tuple[float, float]] | None]:
-    """Given the open PDF, return each page's text and rows, and the last column layout.
+# --- Pages: one after another, or ranges of them in worker processes -------------------------
+
+# A worker process costs a fork and another parse of the PDF's cross-reference table and page
+# tree; below this many pages per worker that costs more than the worker saves.
+MIN_WORKER_PAGES = 16
+# Each worker is given this many ranges of pages in turn, so that one slow range does not
+# leave the others idle, and progress shows as the ranges finish.
+SPANS_PER_WORKER = 2
+
+Layout = dict[str, tuple[float, float]]  # field -> (x0, x1): the table's columns
+
+
+@dataclass(frozen=True)
+class _PageRead:
+    """What extract read on one page, and the column layout the next page continues."""
+
+    text: PageText
+    rows: list[ExtractedRow]
+    layout: Layout | None  # the columns after this page (None: no table seen yet)
+    headed: bool  # the page shows the header: its reading owes nothing to earlier pages
+
+
+def _progress(
+    progress: Callable[[int, int], None] | None, page_count: int
+) -> Callable[[int], None] | None:
+    """Given extract's progress callback, return one to call with each batch of pages read."""
+    if progress is None:
+        return None
+    read = 0
+
+    def advance(pages: int) -> None:
+        nonlocal read
+        read += pages
+        progress(read, page_count)
+
+    return advance
+
+
+def page_spans(page_count: int, jobs: int) -> list[range]:
+    """Given the page count and the workers allowed, return the ranges of 0-based page
+    indexes to read: one range for one worker, else SPANS_PER_WORKER contiguous ranges per
+    worker, for as many workers as have MIN_WORKER_PAGES pages each."""
+    workers = min(jobs, page_count // MIN_WORKER_PAGES)
+    if workers <= 1:
+        return [range(page_count)]
+    count = workers * SPANS_PER_WORKER
+    bounds = [page_count * i // count for i in range(count + 1)]
+    return [range(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _read_span(
+    pdf_path: Path,
+    pdf: pdfplumber.PDF,
+    columns_by_header: dict[str, str],
+    watch: Watch,
+    span: range,
+    layout: Layout | None,
+    progress: Callable[[int], None] | None,
+) -> list[_PageRead]:
+    """Given the open PDF, read the span's pages in order, starting from the layout of the
+    page before it; each page is closed once read.
 
     Each page is read under the watch: a limit hit or damage met there is an error naming it.
     """
-    texts: list[PageText] = []
-    rows: list[list[ExtractedRow]] = []
-    layout: dict[str, tuple[float, float]] | None = None
-    for page in pdf.pages:
+    reads: list[_PageRead] = []
+    for index in span:
+        page = pdf.pages[index]
         number = page.page_number
         try:
             with watch.page(page.page_obj):
-                page_rows, page_text, layout = _read_page(pdf_path, page, columns_by_header, layout)
+                read = _read_page(pdf_path, page, columns_by_header, layout)
         except LimitExceeded as exc:
             raise ExtractError(f"{pdf_path}: page {number}: {exc}") from exc
         except DamagedContent as exc:
@@ -134,9 +204,58 @@ def _read_pages(
             raise ExtractError(f"{pdf_path}: page {number}: unreadable ({exc})") from exc
         finally:
             page.close()
-        texts.append(page_text)
-        rows.append(page_rows)
-    return texts, rows, layout
+        reads.append(read)
+        layout = read.layout
+        if progress is not None:
+            progress(1)
+    return reads
+
+
+def _read_in_workers(
+    pdf_path: Path, spans: list[range], workers: int, progress: Callable[[int], None] | None
+) -> list[_PageRead]:
+    """Read the spans in worker processes, each from no layout, and return every page's read
+    in page order.
+
+    A span's pages before its first page with a header were read without the columns of the
+    page before the span, so a table continuing there without its header was not seen: those
+    pages are read again here, in order, from the previous span's last layout. A table that
+    repeats its header on every page (the usual way) needs none of this.
+    """
+    context = multiprocessing.get_context("fork")
+    reads: list[_PageRead] = []
+    read_alone = functools.partial(_read_span_alone, pdf_path)
+    with context.Pool(workers, initializer=_ignore_interrupts) as pool:
+        for span, span_reads in zip(spans, pool.imap(read_alone, spans), strict=True):
+            if progress is not None:
+                progress(len(span))
+            reads += _settle(pdf_path, span, span_reads, reads[-1].layout if reads else None)
+    return reads
+
+
+def _read_span_alone(pdf_path: Path, span: range) -> list[_PageRead]:
+    """In a worker process: open the PDF under its own limits and read the span's pages."""
+    with reading() as watch, _open(pdf_path, watch) as pdf:
+        return _read_span(pdf_path, pdf, _load_headers(), watch, span, None, None)
+
+
+def _ignore_interrupts() -> None:
+    """A worker leaves Ctrl-C to the main process, which stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _settle(
+    pdf_path: Path, span: range, reads: list[_PageRead], layout: Layout | None
+) -> list[_PageRead]:
+    """Given a span's reads made from no layout and the layout before the span, return them
+    with the pages before the span's first header read again from that layout."""
+    unsettled = next((i for i, read in enumerate(reads) if read.headed), len(reads))
+    if layout is None or unsettled == 0:
+        return reads
+    again = range(span.start, span.start + unsettled)
+    with reading() as watch, _open(pdf_path, watch) as pdf:
+        redone = _read_span(pdf_path, pdf, _load_headers(), watch, again, layout, None)
+    return redone + reads[unsettled:]
 
 
 def _account(
@@ -264,9 +383,10 @@ def _read_page(
     pdf_path: Path,
     page: pdfplumber.page.Page,
     columns_by_header: dict[str, str],
-    layout: dict[str, tuple[float, float]] | None,
-) -> tuple[list[ExtractedRow], PageText, dict[str, tuple[float, float]] | None]:
-    """Given a page, return its table rows, the text around the table, and the column layout."""
+    layout: Layout | None,
+) -> _PageRead:
+    """Given a page and the column layout of the page before, return its table rows, the
+    text around the table, and the column layout after it."""
     number = page.page_number
     where = f"{pdf_path}: page {number}"
     chars = page_to_chars(page)
@@ -276,7 +396,7 @@ def _read_page(
     grid = rules_to_grid(where, chars, hrules, vrules, columns_by_header, layout)
     if grid is None:
         text = PageText(page=number, above=chars_to_lines(chars), below=(), unified=unified)
-        return [], text, layout
+        return _PageRead(text=text, rows=[], layout=layout, headed=False)
     cells = grid_to_cells(grid, hrules)
     cells_chars = _bucket_chars(chars, [cell.bbox for cell in cells])
     read = [_text_lines(bucket) for bucket in cells_chars]
@@ -294,7 +414,8 @@ def _read_page(
         below=chars_to_lines([c for c in chars if c["top"] >= grid.bottom - EDGE_TOLERANCE]),
         unified=unified,
     )
-    return rows, page_text, grid.columns
+    headed = any(grid.labels.values())  # a page that does not repeat the header has ""
+    return _PageRead(text=page_text, rows=rows, layout=grid.columns, headed=headed)
 
 
 # --- Characters ------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ def normalize(repaired: Repaired) -> Normalized:
             problems.append((key, f"{_where(source.path, row)}: no company name (事業者名)"))
             continue
         try:
-            disclosures.append(_disclosure(source.path, row, company, date))
+            disclosures.append(_disclosure(source.path, source.document, row, company, date))
         except NormalizeError as exc:
             problems.append((key, str(exc)))
     if problems:
@@ -117,7 +117,9 @@ def _company(row: RepairedRow) -> str:
     return "".join(row.company_lines)
 
 
-def _disclosure(source: str, row: RepairedRow, company: str, reference: dt.date) -> Disclosure:
+def _disclosure(
+    source: str, document: str, row: RepairedRow, company: str, reference: dt.date
+) -> Disclosure:
     if not row.published_raw:
         raise NormalizeError(f"{_where(source, row)}: no date (公表日)")
     try:
@@ -126,6 +128,7 @@ def _disclosure(source: str, row: RepairedRow, company: str, reference: dt.date)
         raise NormalizeError(f"{_where(source, row)}: 公表日 {exc}") from exc
     known = companies().get(company)
     return Disclosure(
+        document=document,
         page=row.page,
         row=row.index + 1,
         company=company,

@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 
 from pipeline.files import write_atomic
 from pipeline.findings import Finding
-from pipeline.schema import DocumentJson, ValidationJson
+from pipeline.schema import CorpusValidationJson, DocumentJson, ValidationJson
 
 BBox = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points, origin top-left
 
@@ -78,6 +78,7 @@ class PageText:
 class Source:
     """The PDF a run reads, and its text outside the table: cover, titles, notes."""
 
+    document: str  # the file's stem: which document (version of the table) this is
     path: str
     sha256: str
     page_count: int
@@ -121,6 +122,7 @@ class Repaired:
 class Disclosure:
     """One published disclosure: a finished, typed row of the output table."""
 
+    document: str  # Source.document of the PDF it is printed in
     page: int
     row: int
     company: str
@@ -156,6 +158,7 @@ class Normalized:
 class Incident:
     """One incident a company enumerates, with the disclosure that first describes it."""
 
+    document: str
     company: str
     label: str
     ordinal: int
@@ -169,6 +172,7 @@ class Incident:
 class Mention:
     """A disclosure's link to an incident: it `describes` it or `refers` back to it."""
 
+    document: str
     page: int
     row: int
     company: str
@@ -178,18 +182,56 @@ class Mention:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a PDF came from, as the download manifest beside it records; a local file
+    (no manifest) has no URL and no fetch time."""
+
+    source_url: str | None = None
+    source_kind: str | None = None  # network, replica or local file
+    fetched_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A document a run could not read, and why (a --keep-going run leaves it out)."""
+
+    document: str
+    source: str
+    error: str
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One document of a run: a row of the documents table."""
+
+    document: str
+    source_file: str
+    sha256: str
+    source_kind: str | None
+    date: dt.date
+    meeting: str | None
+    material: str | None
+    title: str | None
+    page_count: int
+    rows: int
+
+
+@dataclass(frozen=True)
 class Tables:
-    """The tables stage's output: every output table, the document's facts and the findings.
+    """The tables stage's output: every output table, the documents' facts and the findings.
 
     Field names of the tables are schema.TABLES' names; document and validation are the
-    JSON files schema.JSON_FILES declares.
+    JSON files schema.JSON_FILES declares. A run over one document has its document.json
+    and that document's validation.json; a run over several has no document.json (the
+    documents table describes them) and a validation.json with one part per document.
     """
 
     disclosures: tuple[Disclosure, ...]
     incidents: tuple[Incident, ...]
     disclosure_incidents: tuple[Mention, ...]
-    document: DocumentJson
-    validation: ValidationJson
+    documents: tuple[DocumentRow, ...]
+    document: DocumentJson | None
+    validation: ValidationJson | CorpusValidationJson
     findings: tuple[Finding, ...]
 
 

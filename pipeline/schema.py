@@ -22,7 +22,17 @@ class Column:
     description: str
 
 
+# Every table names its document first: a run over several PDFs (versions of the table)
+# writes them all into one table of each kind.
+DOCUMENT_COLUMN = Column(
+    "document",
+    pa.string(),
+    False,
+    "The PDF's file name without .pdf: which document (version of the table) the row is from.",
+)
+
 DISCLOSURES: tuple[Column, ...] = (
+    DOCUMENT_COLUMN,
     Column("page", pa.int16(), False, "1-based page of the PDF the row is printed on."),
     Column("row", pa.int16(), False, "1-based position of the row in that page's table."),
     Column("company", pa.string(), False, "事業者名: the company, as printed (lines joined)."),
@@ -64,6 +74,7 @@ DISCLOSURES: tuple[Column, ...] = (
 
 
 INCIDENTS: tuple[Column, ...] = (
+    DOCUMENT_COLUMN,
     Column("company", pa.string(), False, "The company that enumerates the incident (事案)."),
     Column("label", pa.string(), False, "The incident's label as printed: ①, a, 事案１."),
     Column("ordinal", pa.int16(), False, "The label's position in its series: ①, a, 事案１ → 1."),
@@ -74,9 +85,12 @@ INCIDENTS: tuple[Column, ...] = (
 )
 
 DISCLOSURE_INCIDENTS: tuple[Column, ...] = (
+    DOCUMENT_COLUMN,
     Column("page", pa.int16(), False, "page of the disclosure (with row, its key)."),
     Column("row", pa.int16(), False, "row of the disclosure."),
-    Column("company", pa.string(), False, "The company; labels are scoped per company."),
+    Column(
+        "company", pa.string(), False, "The company; labels are scoped per document and company."
+    ),
     Column("label", pa.string(), False, "The incident's label as printed."),
     Column("ordinal", pa.int16(), False, "The label's position in its series."),
     Column(
@@ -87,12 +101,26 @@ DISCLOSURE_INCIDENTS: tuple[Column, ...] = (
     ),
 )
 
+DOCUMENTS: tuple[Column, ...] = (
+    DOCUMENT_COLUMN,
+    Column("source_file", pa.string(), False, "The PDF the run read."),
+    Column("sha256", pa.string(), False, "The PDF's SHA-256."),
+    Column("source_kind", pa.string(), True, "network, replica or local file."),
+    Column("date", pa.date32(), False, "The document's date, from its cover."),
+    Column("meeting", pa.string(), True, "The meeting, e.g. 第85回制度設計専門会合."),
+    Column("material", pa.string(), True, "The material's number, e.g. 資料３－２."),
+    Column("title", pa.string(), True, "The cover's title (its largest type)."),
+    Column("page_count", pa.int16(), False, "Pages in the PDF."),
+    Column("rows", pa.int32(), False, "Its rows in disclosures."),
+)
+
 
 # Every output table, by file name.
 TABLES: dict[str, tuple[Column, ...]] = {
     "disclosures": DISCLOSURES,
     "incidents": INCIDENTS,
     "disclosure_incidents": DISCLOSURE_INCIDENTS,
+    "documents": DOCUMENTS,
 }
 
 
@@ -167,7 +195,9 @@ class FindingJson(_Record):
 
 
 class ValidationJson(_Record):
-    """validation.json: every page accounted for and every rule's finding, for one run."""
+    """validation.json: every page accounted for and every rule's finding, for one document."""
+
+    document: str = Field(description="The PDF's file name without .pdf.")
 
     provenance: str = Field(
         description="Where the PDF came from, in one sentence (the run's summary line says it"
@@ -197,6 +227,24 @@ class ValidationJson(_Record):
     warnings: list[FindingJson]
 
 
+class FailedDocument(_Record):
+    document: str = Field(description="The PDF's file name without .pdf.")
+    source: str = Field(description="The PDF the run read.")
+    error: str = Field(description="Why it was left out: the error, naming the page.")
+
+
+class CorpusValidationJson(_Record):
+    """validation.json of a run over several documents: each one's validation, and the
+    documents left out (--keep-going)."""
+
+    passed: bool = Field(description="True if every document passed and none was left out.")
+    rows: int = Field(description="Rows in disclosures, all documents.")
+    documents: list[ValidationJson] = Field(description="Each document's validation.json.")
+    failed: list[FailedDocument] = Field(
+        description="Documents left out by --keep-going, with their error."
+    )
+
+
 class KeptCopy(_Record):
     sha256: str = Field(description="The earlier document's SHA-256.")
     fetched_at: str | None = Field(description="When it was fetched (ISO 8601), if known.")
@@ -219,7 +267,7 @@ class ManifestJson(_Record):
 
 
 # Every JSON file the pipeline writes into its output folder, by file name.
-JSON_FILES: dict[str, type[BaseModel]] = {
-    "document.json": DocumentJson,
-    "validation.json": ValidationJson,
+JSON_FILES: dict[str, tuple[type[BaseModel], ...]] = {
+    "document.json": (DocumentJson,),
+    "validation.json": (ValidationJson, CorpusValidationJson),
 }

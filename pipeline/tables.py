@@ -25,63 +25,159 @@ import pandera.pandas as pa
 import pyarrow as pyarrow
 
 from pipeline.companies import Company, companies
+from pipeline.errors import TablesError
 from pipeline.findings import ERROR, WARNING, Finding, in_document_order
-from pipeline.records import Disclosure, Document, Incident, Line, Mention, Normalized, Tables
-from pipeline.schema import TABLES, Column, DocumentJson, FindingJson, PageAccount, ValidationJson
+from pipeline.records import (
+    Disclosure,
+    Document,
+    DocumentRow,
+    Failure,
+    Incident,
+    Line,
+    Mention,
+    Normalized,
+    Origin,
+    Tables,
+)
+from pipeline.schema import (
+    TABLES,
+    Column,
+    CorpusValidationJson,
+    DocumentJson,
+    FailedDocument,
+    FindingJson,
+    PageAccount,
+    ValidationJson,
+)
 from pipeline.text import CIRCLED, RANGE_MARK, REFERENCE_MARK, tidy
 
 logger = logging.getLogger(__name__)
 
 
 def tables(
-    normalized: Normalized,
+    documents: Sequence[Normalized],
+    origins: Sequence[Origin] | None = None,
     *,
-    source_url: str | None = None,
-    source_kind: str | None = None,
-    fetched_at: str | None = None,
+    failed: Sequence[Failure] = (),
+    keep_going: bool = False,
 ) -> Tables:
-    """Given the normalized rows, return every output table, document.json, validation.json
-    and the findings (errors included: write refuses to replace the outputs if any).
+    """Given each document's normalized rows, return every output table, document.json,
+    validation.json and the findings (errors included: write refuses to replace the outputs
+    if any).
 
-    source_url, source_kind ("network", "replica", "local file") and fetched_at (from the
-    download manifest) record where the PDF came from.
+    origins (one per document; default: local files) record where each PDF came from.
+    failed lists documents that could not be read; with keep_going, a document whose tables
+    break a rule joins them instead of failing the run. One document that passed, and none
+    failed, gives that document's document.json and validation.json; otherwise the
+    validation.json has a part per document and there is no document.json.
     """
+    origins = origins if origins is not None else [Origin()] * len(documents)
+    stems = Counter(n.document.source.document for n in documents)
+    twice = sorted(stem for stem, count in stems.items() if count > 1)
+    if twice:
+        raise TablesError(f"two input PDFs have the same file name: {', '.join(twice)}")
+    parts = [_document_tables(n, o) for n, o in zip(documents, origins, strict=True)]
+    if keep_going:
+        failed = [*failed, *(_failure(part) for part in parts if not part.validation.passed)]
+        parts = [part for part in parts if part.validation.passed]
+    if len(parts) == 1 and not failed:
+        return parts[0]
+    return _corpus(parts, failed)
+
+
+def _document_tables(normalized: Normalized, origin: Origin) -> Tables:
+    """One document's tables, document.json, validation.json and findings."""
     found, mentions, incident_findings = incidents(normalized.disclosures)
+    document = DocumentJson.model_validate(
+        describe(normalized.document, origin.source_url, origin.source_kind)
+    )
+    row = _document_row(normalized, document)
     by_name = {
         "disclosures": normalized.disclosures,
         "incidents": found,
         "disclosure_incidents": mentions,
+        "documents": (row,),
     }
     findings = tuple(
         in_document_order([*validate(normalized.document, by_name), *incident_findings])
     )
-    document = DocumentJson.model_validate(describe(normalized.document, source_url, source_kind))
     return Tables(
         disclosures=normalized.disclosures,
         incidents=found,
         disclosure_incidents=mentions,
+        documents=(row,),
         document=document,
-        validation=_validation(normalized, findings, source_kind, source_url, fetched_at),
+        validation=_validation(normalized, findings, origin),
         findings=findings,
     )
 
 
+def _document_row(normalized: Normalized, document: DocumentJson) -> DocumentRow:
+    source = normalized.document.source
+    return DocumentRow(
+        document=source.document,
+        source_file=source.path,
+        sha256=source.sha256,
+        source_kind=document.source_kind,
+        date=document.date,
+        meeting=document.meeting,
+        material=document.material,
+        title=document.title,
+        page_count=source.page_count,
+        rows=len(normalized.disclosures),
+    )
+
+
+def _failure(part: Tables) -> Failure:
+    """A document whose tables break a rule, as a run that keeps going leaves it out."""
+    validation = part.validation
+    assert isinstance(validation, ValidationJson)  # one document's
+    errors = [f for f in part.findings if f.level == ERROR]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return Failure(
+        document=part.documents[0].document,
+        source=validation.source,
+        error=f"{validation.source}: validation error: {errors[0]}{more}",
+    )
+
+
+def _corpus(parts: Sequence[Tables], failed: Sequence[Failure]) -> Tables:
+    """Several documents' tables as one: every table concatenated in the documents' order,
+    and a validation.json with each document's part and the documents left out."""
+    validations = [part.validation for part in parts]
+    rows = sum(len(part.disclosures) for part in parts)
+    return Tables(
+        disclosures=tuple(d for part in parts for d in part.disclosures),
+        incidents=tuple(i for part in parts for i in part.incidents),
+        disclosure_incidents=tuple(m for part in parts for m in part.disclosure_incidents),
+        documents=tuple(d for part in parts for d in part.documents),
+        document=None,
+        validation=CorpusValidationJson(
+            passed=not failed and all(v.passed for v in validations),
+            rows=rows,
+            documents=[v for v in validations if isinstance(v, ValidationJson)],
+            failed=[
+                FailedDocument(document=f.document, source=f.source, error=f.error) for f in failed
+            ],
+        ),
+        findings=tuple(f for part in parts for f in part.findings),
+    )
+
+
 def _validation(
-    normalized: Normalized,
-    findings: tuple[Finding, ...],
-    source_kind: str | None,
-    source_url: str | None,
-    fetched_at: str | None,
+    normalized: Normalized, findings: tuple[Finding, ...], origin: Origin
 ) -> ValidationJson:
     document = normalized.document
     pages = document.source.pages
     source = document.source
+    kind, url, fetched_at = origin.source_kind, origin.source_url, origin.fetched_at
     return ValidationJson(
-        provenance=provenance(source_kind, source_url, fetched_at, source.path, source.sha256),
+        document=source.document,
+        provenance=provenance(kind, url, fetched_at, source.path, source.sha256),
         source=source.path,
         sha256=source.sha256,
-        source_kind=source_kind,
-        source_url=source_url,
+        source_kind=kind,
+        source_url=url,
         fetched_at=fetched_at,
         document_date=document.date,
         rows=len(normalized.disclosures),
@@ -202,6 +298,7 @@ def _describes(d: Disclosure, line: str) -> tuple[Key, Incident] | None:
         return None
     series, ordinal, label = _label(match["letter"], match["circled"], match["number"])
     incident = Incident(
+        document=d.document,
         company=d.company,
         label=label,
         ordinal=ordinal,
@@ -274,7 +371,13 @@ def _digits(n: int, wide: bool) -> str:
 
 def _mention(d: Disclosure, key: Key, label: str, kind: str) -> Mention:
     return Mention(
-        page=d.page, row=d.row, company=d.company, label=label, ordinal=key[2], kind=kind
+        document=d.document,
+        page=d.page,
+        row=d.row,
+        company=d.company,
+        label=label,
+        ordinal=key[2],
+        kind=kind,
     )
 
 
@@ -400,6 +503,7 @@ DATE_WINDOW_BEFORE = dt.timedelta(days=2 * 366)
 # How each declared Arrow type is checked in pandas.
 _PANDAS_TYPES = {
     pyarrow.int16(): "int16",
+    pyarrow.int32(): "int32",
     pyarrow.string(): str,
     pyarrow.date32(): "datetime64[ns]",
     pyarrow.bool_(): "boolean",
@@ -471,6 +575,7 @@ def _schema(name: str, document_date: dt.date, page_count: int) -> pa.DataFrameS
         },
         "incidents": {"first_page": on_a_page, "first_published": in_window},
         "disclosure_incidents": {"page": on_a_page},
+        "documents": {"page_count": [pa.Check.ge(1)], "rows": [pa.Check.ge(1)]},
     }
     return pa.DataFrameSchema(
         {c.name: _column(c, rules[name].get(c.name, [])) for c in TABLES[name]},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Sequence
@@ -16,7 +17,14 @@ from pipeline.errors import ValidationError
 from pipeline.files import replace_all
 from pipeline.findings import ERROR
 from pipeline.records import Tables
-from pipeline.schema import CSV_ENCODING, TABLES, Column, arrow_schema
+from pipeline.schema import (
+    CSV_ENCODING,
+    TABLES,
+    Column,
+    CorpusValidationJson,
+    ValidationJson,
+    arrow_schema,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,22 +37,24 @@ FAILED_VALIDATION_NAME = "validation.failed.json"
 def write(tables: Tables, out_dir: Path) -> list[Path]:
     """Given the tables stage's output, write every output into out_dir, all or none.
 
-    Writes each table of schema.TABLES (.parquet and .csv), document.json and
-    validation.json. If the findings hold an error nothing is replaced: validation.json's
-    content goes to validation.failed.json and ValidationError names the first error.
+    Writes each table of schema.TABLES (.parquet and .csv), validation.json, and for one
+    document its document.json. If the findings hold an error nothing is replaced:
+    validation.json's content goes to validation.failed.json and ValidationError names the
+    first error and its document.
     """
     report = _json_bytes(tables.validation.model_dump(mode="json"))
     errors = [f for f in tables.findings if f.level == ERROR]
     if errors:
         failed = replace_all(out_dir, {FAILED_VALIDATION_NAME: report})[0]
         raise ValidationError(
-            f"{tables.validation.source}: {len(errors)} validation "
+            f"{_first_failing(tables.validation)}: {len(errors)} validation "
             f"error{'s' if len(errors) > 1 else ''}, first: {errors[0]}"
             f" (all in {failed})"
         )
-    document = tables.document.model_dump(mode="json")
-    metadata = file_metadata(document)
-    files = {DOCUMENT_NAME: _json_bytes(document), VALIDATION_NAME: report}
+    files = {VALIDATION_NAME: report}
+    if tables.document is not None:
+        files[DOCUMENT_NAME] = _json_bytes(tables.document.model_dump(mode="json"))
+    metadata = file_metadata(tables)
     for name, columns in TABLES.items():
         table = _table(columns, getattr(tables, name), metadata)
         files[f"{name}.parquet"] = _parquet_bytes(table)
@@ -53,11 +63,21 @@ def write(tables: Tables, out_dir: Path) -> list[Path]:
     for path in written:
         logger.info("wrote %s", path)
     (out_dir / FAILED_VALIDATION_NAME).unlink(missing_ok=True)  # this run's report supersedes it
+    if tables.document is None:  # several documents: an earlier run's document.json is stale
+        (out_dir / DOCUMENT_NAME).unlink(missing_ok=True)
     return written
 
 
-def file_metadata(document: dict[str, Any]) -> dict[str, str]:
-    """Return the provenance stored in every Parquet file's metadata."""
+def file_metadata(tables: Tables) -> dict[str, str]:
+    """Return the provenance stored in every Parquet file's metadata: the document's facts,
+    or for several documents each one's row of the documents table."""
+    if tables.document is None:
+        documents = [dataclasses.asdict(row) for row in tables.documents]
+        return {
+            "pipeline_version": __version__,
+            "documents": json.dumps(documents, ensure_ascii=False, default=str),
+        }
+    document = tables.document.model_dump(mode="json")
     return {
         "source_url": document["source_url"] or "",
         "source_kind": document["source_kind"] or "",
@@ -66,6 +86,13 @@ def file_metadata(document: dict[str, Any]) -> dict[str, str]:
         "pipeline_version": __version__,
         "document": json.dumps(document, ensure_ascii=False),
     }
+
+
+def _first_failing(validation: ValidationJson | CorpusValidationJson) -> str:
+    """The PDF whose tables hold the first error."""
+    if isinstance(validation, ValidationJson):
+        return validation.source
+    return next((v.source for v in validation.documents if not v.passed), "the documents")
 
 
 def _json_bytes(data: dict[str, Any]) -> bytes:

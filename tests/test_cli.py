@@ -104,8 +104,8 @@ def test_out_naming_an_existing_file_is_one_error_line(tmp_path):
 
 def _summary(out: Path, source: str) -> str:
     return (
-        f"Wrote 3 tables to {out}: disclosures 43 rows, incidents 25 rows,"
-        f" disclosure_incidents 60 rows; source: {source}"
+        f"Wrote 4 tables to {out}: disclosures 43 rows, incidents 25 rows,"
+        f" disclosure_incidents 60 rows, documents 1 row; source: {source}"
     )
 
 
@@ -118,7 +118,8 @@ def test_a_run_ends_with_one_line_saying_what_it_wrote_and_from_what(tmp_path):
         out, f"local file 085_03_02.replica.pdf, sha256 {REPLICA_SHA256}"
     )
     validation = json.loads((out / "validation.json").read_text(encoding="utf-8"))
-    assert list(validation)[:6] == [
+    assert list(validation)[:7] == [
+        "document",
         "provenance",
         "source",
         "sha256",
@@ -260,7 +261,7 @@ def test_ctrl_c_while_the_outputs_are_replaced_waits_until_all_are_new(runs, tmp
 
 
 def test_ctrl_c_after_the_outputs_are_replaced_says_they_are_new(runs, tmp_path, monkeypatch):
-    def interrupted(out_dir, golden):
+    def interrupted(out_dir, golden, document=None):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("pipeline.check.check", interrupted)

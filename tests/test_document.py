@@ -20,7 +20,9 @@ COVER = (
 
 
 def _document(pages):
-    source = Source(path="x.pdf", sha256="0" * 64, page_count=4, cover=COVER, pages=pages)
+    source = Source(
+        document="x", path="x.pdf", sha256="0" * 64, page_count=4, cover=COVER, pages=pages
+    )
     return Document(source=source, date=dt.date(2025, 1, 15))
 
 

@@ -382,7 +382,8 @@ def test_every_bad_row_is_reported_together_by_page_and_row(tmp_path):
 )
 def test_encrypted_without_a_user_password_is_read_as_usual(permissions, tmp_path):
     """Anyone can open it without a password, so its table is read like the replica's."""
-    pdf = tmp_path / "encrypted.pdf"
+    pdf = tmp_path / "encrypted" / REPLICA.name  # the same name: the same document column
+    pdf.parent.mkdir()
     _build(_spec(), pdf, StandardEncryption("", "owner", **permissions))
     assert b"/Encrypt" in pdf.read_bytes()
     expected = _good_run(tmp_path / "plain")

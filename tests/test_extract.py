@@ -3,6 +3,11 @@
 The seed text shows where a text-stream reader runs neighbouring cells together
 (`送配電昨年`, `…/14539.htmla.営業システム…`, `めの取組み業務改善計画`); here each
 must come back in its own cell, line by line, as printed.
+
+Page-parallel reading (jobs > 1): page_spans gives one range below 2 × MIN_WORKER_PAGES pages
+and SPANS_PER_WORKER contiguous ranges per worker at it; a long document read by two workers
+gives the same Extraction as one read alone, progress counts every page once, and an error
+on a page in a worker's range names that page as a one-worker read does.
 """
 
 from pathlib import Path
@@ -299,3 +304,68 @@ def test_a_kana_and_its_combining_voiced_mark_read_as_one_char():
 def test_full_width_and_compatibility_forms_are_not_folded():
     chars = [_char(c, 9.0 * i, 0.0) for i, c in enumerate("（１／６）ＩＤ")]
     assert [line.text for line in ex.chars_to_lines(chars)] == ["（１／６）ＩＤ"]
+
+
+# --- Page-parallel reading ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("page_count", "jobs", "spans"),
+    [
+        (2 * ex.MIN_WORKER_PAGES - 1, 2, 1),  # short of two workers' pages: one range
+        (2 * ex.MIN_WORKER_PAGES, 2, 2 * ex.SPANS_PER_WORKER),
+        (2 * ex.MIN_WORKER_PAGES, 1, 1),
+        (2 * ex.MIN_WORKER_PAGES, 3, 2 * ex.SPANS_PER_WORKER),  # a third would have too few
+        (3 * ex.MIN_WORKER_PAGES, 3, 3 * ex.SPANS_PER_WORKER),
+        (7, 8, 1),
+    ],
+)
+def test_page_spans_give_workers_enough_pages_and_cover_every_page(page_count, jobs, spans):
+    ranges = ex.page_spans(page_count, jobs)
+    assert len(ranges) == spans
+    assert [i for r in ranges for i in r] == list(range(page_count))
+    if spans > 1:
+        assert all(len(r) >= ex.MIN_WORKER_PAGES // ex.SPANS_PER_WORKER for r in ranges)
+
+
+def _long_spec(times: int) -> dict:
+    from replica import main_spec
+
+    spec = main_spec()
+    spec["pages"] = [dict(page) for _ in range(times) for page in spec["pages"]]
+    return spec
+
+
+@pytest.fixture(scope="module")
+def long_pdf(tmp_path_factory) -> Path:
+    """The replica's six table pages six times over: 37 pages, enough for two workers."""
+    from replica import builder
+
+    pdf = tmp_path_factory.mktemp("long") / "long.pdf"
+    builder().build(_long_spec(6), pdf)
+    return pdf
+
+
+def test_two_workers_read_what_one_reads(long_pdf):
+    seen: list[tuple[int, int]] = []
+    alone = extract(long_pdf)
+    shared = extract(long_pdf, jobs=2, progress=lambda read, count: seen.append((read, count)))
+    assert shared == alone
+    assert len(alone.rows) == 6 * 43
+    assert seen[-1] == (37, 37)
+    assert [read for read, _ in seen] == sorted(read for read, _ in seen)
+
+
+def test_an_error_in_a_workers_range_names_its_page(long_pdf, tmp_path):
+    """Page 31's link annotation loses its /Rect: the error names page 31 either way."""
+    pdf = tmp_path / "late_error.pdf"
+    with pikepdf.open(long_pdf) as doc:
+        annots = doc.pages[30].obj.Annots
+        del annots[0].Rect
+        doc.save(pdf)
+    errors = []
+    for jobs in (1, 2):
+        with pytest.raises(ExtractError) as raised:
+            extract(pdf, jobs=jobs)
+        errors.append(str(raised.value))
+    assert errors[0] == errors[1] == f"{pdf}: page 31: damaged link annotation (KeyError: 'Rect')"

@@ -10,6 +10,7 @@ from pipeline.tables import incidents
 
 def _row(row, summary, company="東北電力", day=1):
     return Disclosure(
+        document="doc",
         page=7,
         row=row,
         company=company,

@@ -65,7 +65,9 @@ def test_document_date_missing_names_the_file():
 def _repaired(rows: list[tuple[int, int, tuple[str, ...], str]]) -> Repaired:
     """Given (page, 0-based row, company lines, 公表日) per row, return a small Repaired."""
     cover = (Line(text="2023年5月22日", x0=0, x1=100, top=0, bottom=10, size=10),)
-    source = Source(path="x.pdf", sha256="0" * 64, page_count=9, cover=cover, pages=())
+    source = Source(
+        document="x", path="x.pdf", sha256="0" * 64, page_count=9, cover=cover, pages=()
+    )
     return Repaired(
         source=source,
         rows=tuple(

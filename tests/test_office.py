@@ -83,10 +83,13 @@ def test_office_export_gives_the_golden_row_count(run_output):
 
 
 def test_office_export_gives_the_golden_rows(run_output):
-    """Row by row, in document order, every column but page and row (company_* included)."""
+    """Row by row, in document order, every column but page and row (company_* included);
+    the document column names the PDF."""
     _, rows = run_output
+    pdf, _ = run_output
     golden = _read_csv(GOLDEN)
-    assert list(rows[0]) == list(golden[0])
+    assert list(rows[0]) == ["document", *golden[0]]
+    assert {row["document"] for row in rows} == {pdf.stem}
     differences = [
         f"row {i} (golden page {want['page']} row {want['row']}): {column}: "
         f"{got[column]!r} != {want[column]!r}"

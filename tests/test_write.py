@@ -30,13 +30,13 @@ def test_parquet_has_the_declared_types(out):
     assert schema.field("url_confirmed").type == pa.bool_()
     assert schema.field("summary").nullable and not schema.field("url").nullable
     assert schema.names == [
-        "page", "row", "company", "company_legal_name", "company_role", "company_group",
+        "document", "page", "row", "company", "company_legal_name", "company_role", "company_group",
         "published", "published_raw", "location", "title", "url", "url_confirmed", "summary",
     ]  # fmt: skip
 
 
 def test_every_field_has_a_description(out):
-    for name in ("disclosures", "incidents", "disclosure_incidents"):
+    for name in ("disclosures", "incidents", "disclosure_incidents", "documents"):
         schema = pq.read_schema(out / f"{name}.parquet")
         for field in schema:
             assert field.metadata and field.metadata[b"description"], (name, field.name)
@@ -58,7 +58,7 @@ def test_pandas_reads_dates_and_nulls(out):
 
 def test_csv_is_utf8_with_bom_and_quoted_newlines(out):
     raw = (out / "disclosures.csv").read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbfpage,row,company,")
+    assert raw.startswith(b"\xef\xbb\xbfdocument,page,row,company,")
     frame = pd.read_csv(out / "disclosures.csv", encoding="utf-8-sig", dtype=str)
     assert frame.loc[19, "summary"] == (
         "a.営業システム（セールスセンター等）に係る事案\n"
