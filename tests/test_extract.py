@@ -10,13 +10,18 @@ gives the same Extraction as one read alone, progress counts every page once, an
 on a page in a worker's range names that page as a one-worker read does.
 """
 
+import copy
 from pathlib import Path
 
 import pikepdf
+import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
+from replica import builder, main_spec
 
 import pipeline.extract as ex
 import pipeline.ruling as ruling
+from pipeline.cli import cli
 from pipeline.errors import ExtractError
 from pipeline.extract import extract
 from pipeline.records import Cell, ExtractedRow, Line
@@ -329,8 +334,6 @@ def test_page_spans_give_workers_enough_pages_and_cover_every_page(page_count, j
 
 
 def _long_spec(times: int) -> dict:
-    from replica import main_spec
-
     spec = main_spec()
     spec["pages"] = [dict(page) for _ in range(times) for page in spec["pages"]]
     return spec
@@ -338,12 +341,22 @@ def _long_spec(times: int) -> dict:
 
 @pytest.fixture(scope="module")
 def long_pdf(tmp_path_factory) -> Path:
-    """The replica's six table pages six times over: 37 pages, enough for two workers."""
-    from replica import builder
-
+    """The replica's six table pages six times over: 37 pages, enough for two workers, whose
+    ranges (page_spans) meet between pages 9 and 10. Page 9's last two rows are moved to the
+    top of page 10, where the company's name is not repeated: its block runs over the break."""
+    spec = _long_spec(6)
+    page9, page10 = spec["pages"][7], spec["pages"][8]  # the spec's pages start at page 2
+    moved = copy.deepcopy(page9["rows"][-2:])
+    page9["rows"] = page9["rows"][:-2]
+    moved[0]["company"] = None
+    page10["rows"] = moved + page10["rows"]
     pdf = tmp_path_factory.mktemp("long") / "long.pdf"
-    builder().build(_long_spec(6), pdf)
+    builder().build(spec, pdf)
     return pdf
+
+
+def test_spans_meet_where_the_long_fixture_splits_a_company_block():
+    assert [r.start for r in ex.page_spans(37, 2)][1] == 9  # page 10 is index 9
 
 
 def test_two_workers_read_what_one_reads(long_pdf):
@@ -354,6 +367,18 @@ def test_two_workers_read_what_one_reads(long_pdf):
     assert len(alone.rows) == 6 * 43
     assert seen[-1] == (37, 37)
     assert [read for read, _ in seen] == sorted(read for read, _ in seen)
+    first_on_10 = next(row for row in shared.rows if row.page == 10)
+    assert not first_on_10.cells["company"].lines  # the block continues from page 9
+
+
+def test_a_company_block_continues_over_a_workers_boundary(long_pdf, tmp_path):
+    out = tmp_path / "out"
+    args = ["-q", "run", "--pdf", str(long_pdf), "--out", str(out), "--jobs", "2"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    rows = pq.read_table(out / "disclosures.parquet").to_pylist()
+    last_on_9 = [r for r in rows if r["page"] == 9][-1]
+    first_on_10 = [r for r in rows if r["page"] == 10][:2]
+    assert [r["company"] for r in first_on_10] == [last_on_9["company"]] * 2
 
 
 def test_an_error_in_a_workers_range_names_its_page(long_pdf, tmp_path):
