@@ -161,7 +161,13 @@ def download(
     show_default="pdf in data/source.toml",
 )
 @click.option("--out", type=click.Path(path_type=Path), default=EXTRACTED, show_default=True)
-def extract(pdf: Path, out: Path) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes over a long document's pages [default: the cores available; a"
+    " short document is read in one].",
+)
+def extract(pdf: Path, out: Path, jobs: int | None) -> None:
     """Read the table's cells from the PDF into JSON, with page and bbox for each.
 
     \b
@@ -170,7 +176,7 @@ def extract(pdf: Path, out: Path) -> None:
     """
     from pipeline.extract import extract as run_extract
 
-    extraction = run_extract(pdf)
+    extraction = run_extract(pdf, jobs=jobs or _cores())
     with _replacing():
         dump(extraction, out)
 

@@ -7,7 +7,16 @@ Rules pinned:
 - a filled rectangle at most THIN_RECT thick is one rule along its length, its short ends not
   rules; a rectangle of BACKGROUND_SHARE of the page or more is its background, not a rule;
 - two rules closer than MAX_GAP with no text between are one white gap between fills, across
-  (close_gaps) and down (gaps_to_dividers); with text between they stay two.
+  (close_gaps) and down (gaps_to_dividers); with text between they stay two;
+- a stroked line or a path's segment whose ends differ by at most AXIS_TOLERANCE across it is
+  horizontal or vertical, at the mean of its ends; a steeper one is no rule; a path's
+  segments are taken one by one (an L is one rule each way);
+- a rectangle thicker than THIN_RECT both ways gives its four edges, a thin one across its
+  length only, a dot (thin both ways) all four;
+- segments that touch or overlap along a rule are one span, one inside another adds nothing;
+  a rule's lo and hi are its first span's start and its last span's end;
+- a gap closed across becomes one rule in its middle, with the ink of both; only text whose
+  centre lies strictly between the two rules and within the stretch both cover keeps them two.
 """
 
 import pdfplumber
@@ -112,3 +121,130 @@ def test_two_horizontal_rules_closer_than_max_gap_are_one_gap(lower, rules):
 def test_rules_with_text_between_are_two_rules_however_close():
     chars = [_char("1", 40.0, 101.0, size=5.0)]  # a 5pt line between rules 7pt apart
     assert len(ruling.close_gaps([_hrule(100.0), _hrule(107.0)], chars)) == 2
+
+
+def _page_with_lines(tmp_path, *lines, path=None):
+    """A 400 x 300 page with stroked lines (x1, y1, x2, y2, from the bottom) and one path."""
+    pdf = tmp_path / "lines.pdf"
+    page = canvas.Canvas(str(pdf), pagesize=(400, 300), invariant=1)
+    for line in lines:
+        page.line(*line)
+    if path:
+        drawn = page.beginPath()
+        drawn.moveTo(*path[0])
+        for point in path[1:]:
+            drawn.lineTo(*point)
+        page.drawPath(drawn, stroke=1, fill=0)
+    page.showPage()
+    page.save()
+    return pdf
+
+
+def _rules_of(pdf):
+    with pdfplumber.open(pdf) as opened:
+        horizontal, vertical = ruling.page_to_rules(opened.pages[0])
+    return [(r.at, r.spans) for r in horizontal], [(r.at, r.spans) for r in vertical]
+
+
+def test_a_line_within_axis_tolerance_is_horizontal_at_the_mean_of_its_ends(tmp_path):
+    # From the top: (100, 100) to (200, 99.5), 0.5pt across.
+    pdf = _page_with_lines(tmp_path, (100, 200, 200, 200.5))
+    assert _rules_of(pdf) == ([(99.75, ((100.0, 200.0),))], [])
+
+
+def test_a_line_within_axis_tolerance_is_vertical_at_the_mean_of_its_ends(tmp_path):
+    # From the top: (50, 250) to (50.5, 150), 0.5pt across.
+    pdf = _page_with_lines(tmp_path, (50, 50, 50.5, 150))
+    assert _rules_of(pdf) == ([], [(50.25, ((150.0, 250.0),))])
+
+
+@pytest.mark.parametrize("line", [(100, 200, 200, 200.6), (50, 50, 50.6, 150), (10, 10, 40, 40)])
+def test_a_line_steeper_than_axis_tolerance_is_no_rule(tmp_path, line):
+    assert _rules_of(_page_with_lines(tmp_path, line)) == ([], [])
+
+
+def test_each_segment_of_a_path_is_a_rule_of_its_own(tmp_path):
+    pdf = _page_with_lines(tmp_path, path=[(300, 250), (350, 250), (350, 200)])
+    assert _rules_of(pdf) == ([(50.0, ((300.0, 350.0),))], [(350.0, ((50.0, 100.0),))])
+
+
+def test_a_thin_rectangle_standing_up_is_one_vertical_rule(tmp_path):
+    with pdfplumber.open(_page_with_rect(tmp_path, ruling.THIN_RECT, 50)) as pdf:
+        horizontal, vertical = ruling.page_to_rules(pdf.pages[0])
+    assert horizontal == []
+    assert [(r.at, r.spans) for r in vertical] == [(101.0, ((100.0, 150.0),))]
+
+
+def test_a_rectangle_thicker_than_thin_rect_both_ways_gives_its_four_edges(tmp_path):
+    with pdfplumber.open(_page_with_rect(tmp_path, 50, 20)) as pdf:
+        horizontal, vertical = ruling.page_to_rules(pdf.pages[0])
+    assert [(r.at, r.spans) for r in horizontal] == [
+        (130.0, ((100.0, 150.0),)),
+        (150.0, ((100.0, 150.0),)),
+    ]
+    assert [(r.at, r.spans) for r in vertical] == [
+        (100.0, ((130.0, 150.0),)),
+        (150.0, ((130.0, 150.0),)),
+    ]
+
+
+def test_a_dot_thin_both_ways_gives_its_edges_both_ways(tmp_path):
+    with pdfplumber.open(_page_with_rect(tmp_path, 1, 1)) as pdf:
+        horizontal, vertical = ruling.page_to_rules(pdf.pages[0])
+    assert [(r.at, r.spans) for r in horizontal] == [(149.5, ((100.0, 101.0),))]
+    assert [(r.at, r.spans) for r in vertical] == [(100.5, ((149.0, 150.0),))]
+
+
+def test_a_segment_inside_another_adds_nothing_to_the_span():
+    (rule,) = ruling.segments_to_rules([_seg(10.0, 0, 100), _seg(10.0, 20, 30)])
+    assert rule.spans == ((0, 100),)
+
+
+def test_segments_apart_along_a_rule_are_spans_in_order():
+    (rule,) = ruling.segments_to_rules([_seg(10.0, 60, 90), _seg(10.0, 0, 50), _seg(10.5, 55, 58)])
+    assert rule.spans == ((0, 50), (55, 58), (60, 90))
+    assert (rule.lo, rule.hi) == (0, 90)
+    assert rule.at == 10.25
+
+
+def test_a_closed_gap_is_one_rule_in_its_middle_with_the_ink_of_both():
+    upper = ruling.Rule(at=100.0, spans=((0.0, 40.0),))
+    lower = ruling.Rule(at=106.0, spans=((30.0, 100.0), (120.0, 130.0)))
+    closed = ruling.close_gaps([upper, lower], [])
+    assert [(r.at, r.spans) for r in closed] == [(103.0, ((0.0, 100.0), (120.0, 130.0)))]
+
+
+def test_a_third_rule_far_below_a_closed_gap_stays_a_rule():
+    rules = [_hrule(100.0), _hrule(106.0), _hrule(150.0)]
+    assert [r.at for r in ruling.close_gaps(rules, [])] == [103.0, 150.0]
+
+
+@pytest.mark.parametrize(
+    ("x0", "top", "size", "between"),
+    [
+        (40.0, 101.0, 5.0, True),  # centre (42.5, 103.5): inside
+        (40.0, 98.0, 4.0, False),  # centre at 100, on the upper rule: not between
+        (40.0, 105.0, 4.0, False),  # centre at 107, on the lower rule
+        (8.0, 101.0, 4.0, True),  # centre x 10: the start of the stretch both rules cover
+        (6.0, 101.0, 4.0, False),  # centre x 8: only the lower rule runs there
+        (58.0, 101.0, 4.0, True),  # centre x 60: the end of the shared stretch
+        (60.0, 101.0, 4.0, False),  # centre x 62: only the upper rule runs there
+    ],
+)
+def test_only_text_between_the_rules_where_both_run_keeps_them_two(x0, top, size, between):
+    upper = ruling.Rule(at=100.0, spans=((0.0, 60.0),))
+    lower = ruling.Rule(at=107.0, spans=((10.0, 80.0),))
+    closed = ruling.close_gaps([upper, lower], [_char("1", x0, top, size=size)])
+    assert len(closed) == (2 if between else 1)
+
+
+def test_coverage_of_an_empty_or_reversed_stretch_is_zero():
+    rule = ruling.Rule(at=0.0, spans=((0.0, 10.0),))
+    assert rule.coverage(5, 5) == 0.0
+    assert rule.coverage(6, 4) == 0.0
+    assert rule.coverage(0, 10) == 1.0
+    assert rule.coverage(-10, 10) == pytest.approx(0.5)
+
+
+def test_three_close_vertical_rules_chain_into_one_divider():
+    assert ruling.gaps_to_dividers([100.0, 104.0, 108.0, 200.0]) == [105.0, 200.0]

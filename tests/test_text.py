@@ -1,4 +1,6 @@
-"""Radical folding, expected values written by hand from EquivalentUnifiedIdeograph-17.0.0.txt.
+"""Text rules (pipeline/text.py): radical folding, spaces, where a URL starts.
+
+Radical folding's expected values are written by hand from EquivalentUnifiedIdeograph-17.0.0.txt.
 
 Rules pinned here:
 - a radical that Unicode lists as equivalent to a unified ideograph becomes that ideograph
@@ -7,12 +9,17 @@ Rules pinned here:
   the ideographs themselves, radicals and strokes the file gives no equivalent, and the
   code points just outside the three blocks;
 - the bundled data maps only code points of the three blocks, and only to CJK unified
-  ideographs; all 214 Kangxi radicals have an equivalent.
+  ideographs; all 214 Kangxi radicals have an equivalent;
+- the count is of the characters replaced, not of the radical-block characters seen;
+- tidy: runs of whitespace become one space, and none is left where it touches a wide
+  character, whichever side it is on: East Asian Width W (漢), F (Ａ) and A (①, ※); between
+  two narrow ones (Na: `a`, H: `ｱ`) one space stays; ends are stripped;
+- URL_START: `http` or `https`, any case, with spaces extraction left inside `://`.
 """
 
 import pytest
 
-from pipeline.text import RADICAL_BLOCKS, fold_radicals, radical_equivalents
+from pipeline.text import RADICAL_BLOCKS, URL_START, fold_radicals, radical_equivalents, tidy
 
 # CJK Unified Ideographs, Extension A, Extension B and Extension C (Blocks.txt bounds).
 UNIFIED_IDEOGRAPHS = (
@@ -99,3 +106,51 @@ def test_every_equivalent_is_a_unified_ideograph() -> None:
 )
 def test_mapped_count_per_block(block: range, mapped: int) -> None:
     assert sum(code in block for code in radical_equivalents()) == mapped
+
+
+def test_the_count_is_of_replaced_characters_only():
+    # ⺀ (U+2E80) lies in a block but has no equivalent: it is neither replaced nor counted.
+    assert fold_radicals("\u2e80関⻄\u2e80電⼒") == ("\u2e80関西\u2e80電力", 2)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("漢 a", "漢a"),  # W before
+        ("a 漢", "a漢"),  # W after
+        ("Ａ b", "Ａb"),  # F before
+        ("b Ａ", "bＡ"),  # F after
+        ("① a", "①a"),  # A before
+        ("a ※", "a※"),  # A after
+        ("a b", "a b"),  # Na and Na
+        ("ｱ b", "ｱ b"),  # H and Na: half-width katakana is narrow
+        ("a  \t\n b", "a b"),  # a run of whitespace is one space
+        ("  a b  ", "a b"),
+        ("漢 字 a b", "漢字a b"),
+        ("a b c", "a b c"),
+        ("a", "a"),
+        ("", ""),
+    ],
+)
+def test_tidy_keeps_a_space_only_between_two_narrow_characters(raw, expected):
+    assert tidy(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("報告 https://www.example.co.jp/", 3),
+        ("http://www.example.co.jp/", 0),
+        ("HTTPS://WWW.EXAMPLE.CO.JP/", 0),
+        ("https : / / www.example.co.jp/", 0),
+        ("Https:/ /x", 0),
+    ],
+)
+def test_a_url_starts_at_http_or_https_with_spaces_inside_its_scheme(text, start):
+    match = URL_START.search(text)
+    assert match is not None and match.start() == start
+
+
+@pytest.mark.parametrize("text", ["httpx://a", "https:/a", "www.example.co.jp", "ftp://a"])
+def test_text_without_a_scheme_and_two_slashes_has_no_url(text):
+    assert URL_START.search(text) is None
