@@ -394,3 +394,17 @@ def test_an_error_in_a_workers_range_names_its_page(long_pdf, tmp_path):
             extract(pdf, jobs=jobs)
         errors.append(str(raised.value))
     assert errors[0] == errors[1] == f"{pdf}: page 31: damaged link annotation (KeyError: 'Rect')"
+
+
+@pytest.mark.parametrize("every", [0, 5], ids=["header_on_first_page_only", "header_every_5th"])
+def test_a_table_that_does_not_repeat_its_header_reads_the_same_in_workers(every, tmp_path):
+    """Pages without the header continue the columns of the page before; a worker's range
+    that starts on such a page is read again from the previous range's columns."""
+    spec = _long_spec(6)
+    for i, page in enumerate(spec["pages"]):
+        page["header"] = i == 0 or (every and i % every == 0)
+    pdf = tmp_path / "no_repeated_header.pdf"
+    builder().build(spec, pdf)
+    alone = extract(pdf)
+    assert len(alone.rows) == 6 * 43
+    assert extract(pdf, jobs=2) == alone
