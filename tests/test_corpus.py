@@ -11,15 +11,23 @@ Rules covered:
   --keep-going writes the documents that passed, lists the failed ones with their error in
   validation.json, and exits 1;
 - one input keeps document.json and the one-document validation.json; several have none and
-  a validation.json with a part per document.
+  a validation.json with a part per document;
+- a run longer than 2 s shows a progress bar of pages on a terminal's stderr, none in a pipe.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import fcntl
 import json
+import os
+import pty
 import shutil
+import struct
+import subprocess
+import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -290,3 +298,51 @@ def test_a_run_that_changes_the_outputs_records_the_changes(tmp_path):
     assert changes["documents_added"] == [{"document": "variant_a", "rows": 12}]
     assert changes["added"] == changes["removed"] == changes["changed"] == []
     assert f"{out}: " in result.output and "since the previous outputs" in result.output
+
+
+# --- The progress bar: on a terminal, after 2 s; never in a pipe -----------------------------
+
+
+def _copies(folder: Path, count: int) -> Path:
+    folder.mkdir()
+    for i in range(count):
+        shutil.copy(REPLICA, folder / f"copy{i:02d}.pdf")
+    return folder
+
+
+def _run_with_stderr(args: list[str], stderr: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline", *args], stdout=subprocess.DEVNULL, stderr=stderr
+    )
+
+
+def test_a_long_run_shows_a_progress_bar_on_a_terminal(tmp_path):
+    folder = _copies(tmp_path / "pdfs", 8)
+    master, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    process = _run_with_stderr(
+        ["run", "--pdf", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1"], terminal
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert process.wait() == 0
+    assert b"page/s" in shown and b"/56 " in shown  # 8 documents of 7 pages
+
+
+def test_a_long_run_shows_no_progress_bar_in_a_pipe(tmp_path):
+    folder = _copies(tmp_path / "pdfs", 8)
+    process = _run_with_stderr(
+        ["run", "--pdf", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1"],
+        subprocess.PIPE,
+    )
+    _, stderr = process.communicate()
+    assert process.returncode == 0
+    assert b"page/s" not in stderr and b"\r" not in stderr

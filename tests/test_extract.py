@@ -373,8 +373,10 @@ def test_two_workers_read_what_one_reads(long_pdf):
 
 def test_a_company_block_continues_over_a_workers_boundary(long_pdf, tmp_path):
     out = tmp_path / "out"
-    args = ["-q", "run", "--pdf", str(long_pdf), "--out", str(out), "--jobs", "2"]
-    assert CliRunner().invoke(cli, args).exit_code == 0
+    args = ["run", "--pdf", str(long_pdf), "--out", str(out), "--jobs", "2"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0
+    assert "\r" not in result.stderr and "page/s" not in result.stderr  # no bar off a terminal
     rows = pq.read_table(out / "disclosures.parquet").to_pylist()
     last_on_9 = [r for r in rows if r["page"] == 9][-1]
     first_on_10 = [r for r in rows if r["page"] == 10][:2]
