@@ -168,8 +168,15 @@ office-fixtures: ## Rebuild tests/fixtures/office/ PDFs (needs LibreOffice: soff
 	$(OFFICE_VENV)/bin/python -m pip install --quiet python-pptx python-docx fonttools
 	$(OFFICE_VENV)/bin/python tests/fixtures/office/build_office.py
 
-bench: $(STAMP) ## Time `run` against a bare pdfplumber pass over the same PDF
+# The bench's long document: the replica's table pages repeated to 150 pages (not committed).
+LONG := build/bench/long.pdf
+
+$(LONG): bench/build_long.py tests/fixtures/build_replica.py tests/fixtures/replica_085_03_02.json | $(STAMP)
+	$(PY) bench/build_long.py $@
+
+bench: $(STAMP) $(LONG) ## Time `run` against a bare pdfplumber pass, on the replica and a long PDF
 	$(PY) bench/bench.py $(REPLICA)
+	$(PY) bench/long.py --long $(LONG)
 
 clean: ## Remove build/ and output/ (raw/ is kept)
 	rm -rf build $(OUT)/*.parquet $(OUT)/*.csv $(OUT)/*.json $(OUT)/*.png $(OUT)/*.html

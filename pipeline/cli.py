@@ -596,7 +596,10 @@ def _record_changes(out_dir: Path, previous: bytes | None) -> None:
     except PipelineError as exc:
         logger.warning("%s; changes not recorded", exc)
         return
-    click.echo(f"{out_dir}: {changes.summary()} since the previous outputs (see {path})", err=True)
+    if not click.get_current_context().obj.get("quiet"):
+        click.echo(
+            f"{out_dir}: {changes.summary()} since the previous outputs (see {path})", err=True
+        )
 
 
 def _write_changes(path: Path, changes: Changes) -> Path:

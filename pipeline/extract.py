@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pdfplumber
+from pdfminer.layout import LTChar
 from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.psparser import PSException
 from pdfplumber.utils import resolve_all
@@ -29,7 +30,14 @@ from pipeline.errors import ExtractError
 from pipeline.limits import DamagedContent, LimitExceeded, Watch, check_file_size, reading
 from pipeline.pdfsniff import looks_like_pdf
 from pipeline.records import BBox, Cell, ExtractedRow, Extraction, Line, Link, PageText, Source
-from pipeline.ruling import RULE_MERGE, Rule, close_gaps, gaps_to_dividers, page_to_rules
+from pipeline.ruling import (
+    RULE_MERGE,
+    Rule,
+    close_gaps,
+    gaps_to_dividers,
+    layout_objects,
+    page_to_rules,
+)
 from pipeline.text import URL_START, fold_radicals
 
 logger = logging.getLogger(__name__)
@@ -428,7 +436,7 @@ def page_to_chars(page: pdfplumber.page.Page) -> list[dict[str, Any]]:
     map a kanji's glyph to its radical's code point (西 read as ⻄), which Unicode lists as
     equivalent to the ideograph.
     """
-    chars = _drop_overprints(page.chars)
+    chars = _drop_overprints(_page_chars(page))
     if not fold_radicals("".join(char["text"] for char in chars))[1]:
         return chars
     folded = []
@@ -436,6 +444,43 @@ def page_to_chars(page: pdfplumber.page.Page) -> list[dict[str, Any]]:
         text, count = fold_radicals(char["text"])
         folded.append({**char, "text": text, UNIFIED: count} if count else char)
     return folded
+
+
+def _page_chars(page: pdfplumber.page.Page) -> list[dict[str, Any]]:
+    """Given a page, return its chars, each with the values pdfplumber's page.chars gives for
+    the keys the stage reads: text, x0, x1, top, bottom, doctop, size and upright.
+
+    They are read from pdfminer's layout of the page: pdfplumber would first turn every object
+    the page draws into a dict of all its attributes (colours and matrix included), which costs
+    about as much as pdfminer's parse itself. A cropped page, or a PDF opened with layout
+    analysis or Unicode normalization, is read through pdfplumber.
+    """
+    pdf = page.pdf
+    if not page.is_original or pdf.laparams is not None or pdf.unicode_norm is not None:
+        return page.chars
+    # pdfplumber's Page.process_object, for chars.
+    height = page.height
+    shift_x, shift_top = page.mediabox[0], page.mediabox[1]
+    doctop = page.initial_doctop
+    chars = []
+    for obj in layout_objects(page.layout):
+        if type(obj) is not LTChar:
+            continue
+        top = (height - obj.y1) + shift_top
+        x0, x1 = (obj.x0 + shift_x, obj.x1 + shift_x) if shift_x != 0 else (obj.x0, obj.x1)
+        chars.append(
+            {
+                "text": obj.get_text(),
+                "x0": x0,
+                "x1": x1,
+                "top": top,
+                "bottom": (height - obj.y0) + shift_top,
+                "doctop": doctop + top,
+                "size": obj.size,
+                "upright": obj.upright,
+            }
+        )
+    return chars
 
 
 def _drop_overprints(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -476,13 +521,7 @@ def _text_lines(chars: list[dict[str, Any]]) -> tuple[tuple[Line, ...], str | No
     """
     if not chars:
         return (), None
-    found_lines = [
-        found
-        for found in chars_to_textmap(chars, layout=False).extract_text_lines(
-            strip=True, return_chars=True
-        )
-        if found["text"]
-    ]
+    found_lines = _found_lines(chars)
     lines = tuple(
         Line(
             # Canonical composition only: a kana and a combining voiced mark some writers
@@ -500,6 +539,94 @@ def _text_lines(chars: list[dict[str, Any]]) -> tuple[tuple[Line, ...], str | No
         (found["text"] for found in found_lines if _glyphs_overlap(found["chars"])), None
     )
     return lines, overlapping
+
+
+def _found_lines(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Given a cell's chars, return its text lines: text, x0, top, x1, bottom and chars.
+
+    The lines pdfplumber's `chars_to_textmap(chars, layout=False).extract_text_lines(
+    strip=True, return_chars=True)` gives, made without its text map: chars grouped into
+    lines by their tops, each line read left to right and cut into words at gaps and spaces,
+    the words grouped again by their tops, one space between words; a line's chars come once
+    per letter they read as (a ligature's twice). Chars that are not upright, or whose text
+    is empty or holds a space or a line break beside other letters, go through pdfplumber.
+    """
+    if not all(c["upright"] and _plain(c["text"]) for c in chars):
+        textmap = chars_to_textmap(chars, layout=False)
+        return [line for line in textmap.extract_text_lines(strip=True) if line["text"]]
+    text_module = pdfplumber.utils.text
+    x_tolerance, y_tolerance = text_module.DEFAULT_X_TOLERANCE, text_module.DEFAULT_Y_TOLERANCE
+    band = _cluster_ids([c["top"] for c in chars], y_tolerance)
+    words: list[list[dict[str, Any]]] = []
+    word: list[dict[str, Any]] = []
+    for _, _, n in sorted([(band[c["top"]], c["x0"], n) for n, c in enumerate(chars)]):
+        char = chars[n]
+        if char["text"].isspace():
+            word = []
+            continue
+        last = word[-1] if word else None
+        if (
+            last is None
+            or band[char["top"]] != band[last["top"]]
+            or char["x0"] < last["x0"]
+            or char["x0"] > last["x1"] + x_tolerance
+            or abs(char["top"] - last["top"]) > y_tolerance
+        ):
+            word = [char]
+            words.append(word)
+        else:
+            word.append(char)
+    tops = [min(c["top"] for c in word) for word in words]
+    word_band = _cluster_ids(tops, y_tolerance)
+    found: list[dict[str, Any]] = []
+    previous = None
+    for word, top in zip(words, tops, strict=True):
+        text, letters = _word_text(word, text_module.LIGATURES)
+        # Words of one line stay together only while they come one after another.
+        if found and word_band[top] == previous:
+            found[-1]["text"] += " " + text
+            found[-1]["chars"] += letters
+        else:
+            found.append({"text": text, "chars": letters})
+        previous = word_band[top]
+    for line in found:
+        line_chars = line["chars"]
+        line["x0"] = min(c["x0"] for c in line_chars)
+        line["top"] = min(c["top"] for c in line_chars)
+        line["x1"] = max(c["x1"] for c in line_chars)
+        line["bottom"] = max(c["bottom"] for c in line_chars)
+    return found
+
+
+def _plain(text: str) -> bool:
+    """True for a char's text that reads the same in and out of pdfplumber's text map: some
+    text, all of it space or none of it a space or a line break."""
+    return bool(text) and (text.isspace() or (" " not in text and "\n" not in text))
+
+
+def _word_text(
+    chars: list[dict[str, Any]], ligatures: dict[str, str]
+) -> tuple[str, list[dict[str, Any]]]:
+    """Given a word's chars, return its text, ligatures expanded, and its chars once per letter."""
+    text = "".join(c["text"] for c in chars)
+    if len(text) == len(chars) and ligatures.keys().isdisjoint(text):
+        return text, list(chars)
+    letters = [ligatures.get(c["text"], c["text"]) for c in chars]
+    return "".join(letters), [c for c, read in zip(chars, letters, strict=True) for _ in read]
+
+
+def _cluster_ids(values: list[float], tolerance: float) -> dict[float, int]:
+    """Given values, return each one's group: in sorted order, a value within tolerance of
+    the one before it shares its group (pdfplumber's cluster_list)."""
+    ids: dict[float, int] = {}
+    last = None
+    group = -1
+    for value in sorted(set(values)):
+        if last is None or value > last + tolerance:
+            group += 1
+        ids[value] = group
+        last = value
+    return ids
 
 
 def _glyphs_overlap(chars: list[dict[str, Any]]) -> bool:
@@ -735,9 +862,10 @@ def grid_to_cells(grid: _Grid, hrules: list[Rule]) -> list[Cell]:
         for r in hrules
         if grid.body_top + MIN_BAND <= r.at <= grid.bottom - MIN_BAND and _is_row_rule(r, spans)
     ]
+    crossed = [(r.at, _ruled_columns(r, spans)) for r in inner]  # once per rule, not per cell
     cells = []
     for index, (field, (x0, x1)) in enumerate(ordered):
-        cuts = [grid.body_top, *(r.at for r in inner if _ruled_columns(r, spans)[index])]
+        cuts = [grid.body_top, *(at for at, columns in crossed if columns[index])]
         cuts.append(grid.bottom)
         cells += [
             Cell(page=0, column=field, bbox=(x0, top, x1, bottom), lines=())

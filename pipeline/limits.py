@@ -37,7 +37,11 @@ How pdfminer is watched (all undone when `reading()` exits, also on error):
 - in the main thread, SIGALRM (`signal.setitimer`) enforces the page's deadline wherever the
   time goes; the timer is disarmed and the previous handler restored when each page or the
   document is done. Outside the main thread, or when a timer is already armed, only the checks
-  made while decoding, drawing and parsing enforce it.
+  made while decoding, drawing and parsing enforce it;
+- the objects alive when the reading starts (the modules a run has imported: pandas, pyarrow,
+  pydantic, some 100,000 objects) are frozen out of the garbage collector's reach
+  (`gc.freeze`), unless something froze them before: pdfminer allocates millions of objects
+  on a long document, and each full collection would walk all of those again for nothing.
 
 These are process-wide patches: one `reading()` at a time, which is how the pipeline reads.
 """
@@ -45,6 +49,7 @@ These are process-wide patches: one `reading()` at a time, which is how the pipe
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import logging
 import signal
@@ -530,7 +535,10 @@ def reading(limits: Limits | None = None) -> Iterator[Watch]:
     handler = _DamageHandler()
     old_level = pdfminer_logger.level
     old_alarm = None
+    freeze = gc.get_freeze_count() == 0
     try:
+        if freeze:
+            gc.freeze()
         watch.use_timer = _timer_is_free()
         if watch.use_timer:
             old_alarm = signal.signal(signal.SIGALRM, _on_alarm)
@@ -559,6 +567,8 @@ def reading(limits: Limits | None = None) -> Iterator[Watch]:
         )
         pdfminer_logger.removeHandler(handler)
         pdfminer_logger.setLevel(old_level)
+        if freeze:
+            gc.unfreeze()
         if watch.use_timer:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old_alarm)

@@ -7,11 +7,13 @@ stretches their ink covers. Pure geometry; what the rules mean is extract's busi
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
 import pdfplumber
+from pdfminer.layout import LTComponent, LTContainer, LTCurve, LTLine, LTRect
 
 # Rules are read from the page's ink, however the writer drew it. Ink closer than this
 # (points) across a rule is one rule: a rule drawn as a thin filled rectangle has two edges
@@ -73,17 +75,15 @@ def page_to_rules(page: pdfplumber.page.Page) -> tuple[list[Rule], list[Rule]]:
     horizontal: list[Segment] = []
     vertical: list[Segment] = []
     page_area = float(page.width * page.height)
-    for rect in page.rects:
-        width, height = rect["width"], rect["height"]
+    rects, paths = _page_ink(page)
+    for x0, top, x1, bottom, width, height in rects:
         if width * height >= BACKGROUND_SHARE * page_area:
             continue
-        x0, top, x1, bottom = rect["x0"], rect["top"], rect["x1"], rect["bottom"]
         # A thin rectangle is a rule along its length; its short ends are not rules.
         if not (height <= THIN_RECT < width):
             vertical += [Segment(x0, top, bottom), Segment(x1, top, bottom)]
         if not (width <= THIN_RECT < height):
             horizontal += [Segment(top, x0, x1), Segment(bottom, x0, x1)]
-    paths = [line["pts"] for line in page.lines] + [curve["pts"] for curve in page.curves]
     for points in paths:
         for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
             if abs(ya - yb) <= AXIS_TOLERANCE and abs(xa - xb) > AXIS_TOLERANCE:
@@ -91,6 +91,56 @@ def page_to_rules(page: pdfplumber.page.Page) -> tuple[list[Rule], list[Rule]]:
             elif abs(xa - xb) <= AXIS_TOLERANCE:
                 vertical.append(Segment((xa + xb) / 2, min(ya, yb), max(ya, yb)))
     return segments_to_rules(horizontal), segments_to_rules(vertical)
+
+
+# A rectangle as (x0, top, x1, bottom, width, height); a line's or curve's points as (x, top).
+Box = tuple[float, float, float, float, float, float]
+Path = list[tuple[float, float]]
+
+
+def _page_ink(page: pdfplumber.page.Page) -> tuple[list[Box], list[Path]]:
+    """Given a page, return its rectangles, and the points of its lines then of its curves,
+    with the values pdfplumber's page.rects, page.lines and page.curves give.
+
+    They are read from pdfminer's layout of the page: pdfplumber would first turn every object
+    the page draws, each char among them, into a dict of all its attributes, which costs about
+    as much as pdfminer's parse itself. A cropped page, or a PDF opened with layout analysis,
+    is read through pdfplumber.
+    """
+    if not page.is_original or page.pdf.laparams is not None:
+        rects = [
+            (r["x0"], r["top"], r["x1"], r["bottom"], r["width"], r["height"]) for r in page.rects
+        ]
+        return rects, [line["pts"] for line in page.lines] + [c["pts"] for c in page.curves]
+    # pdfplumber's Page.process_object and point2coord, for these three kinds of object.
+    height = page.height
+    shift_x, shift_top = page.mediabox[0], page.mediabox[1]
+    boxes: list[Box] = []
+    lines: list[Path] = []
+    curves: list[Path] = []
+    for obj in layout_objects(page.layout):
+        if not isinstance(obj, LTCurve):  # chars, images
+            continue
+        # pdfplumber files each object under its class's name: only an LTRect is a rect.
+        kind = type(obj)
+        if kind is LTRect:
+            x0, x1 = (obj.x0 + shift_x, obj.x1 + shift_x) if shift_x != 0 else (obj.x0, obj.x1)
+            top, bottom = (height - obj.y1) + shift_top, (height - obj.y0) + shift_top
+            boxes.append((x0, top, x1, bottom, obj.width, obj.height))
+        elif kind is LTLine or kind is LTCurve:
+            points = [(shift_x + x, shift_top + height - y) for x, y in obj.pts]
+            (lines if kind is LTLine else curves).append(points)
+    return boxes, lines + curves
+
+
+def layout_objects(objects: Iterable[LTComponent]) -> Iterator[LTComponent]:
+    """Given pdfminer's layout of a page, return the objects it draws, those inside forms
+    (figures) included, in drawing order, as pdfplumber lists them."""
+    for obj in objects:
+        if isinstance(obj, LTContainer):
+            yield from layout_objects(obj)
+        else:
+            yield obj
 
 
 def close_gaps(rules: list[Rule], chars: list[dict[str, Any]]) -> list[Rule]:

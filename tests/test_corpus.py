@@ -292,7 +292,7 @@ def test_a_run_that_changes_the_outputs_records_the_changes(tmp_path):
     out = tmp_path / "out"
     assert _run("--pdf", str(REPLICA), "--out", str(out)).exit_code == 0
     assert not (out / "changes.json").exists()
-    result = _run(*_pdf_args(REPLICA, VARIANT), "--out", str(out))
+    result = CliRunner().invoke(cli, ["run", *_pdf_args(REPLICA, VARIANT), "--out", str(out)])
     assert result.exit_code == 0, result.output
     changes = json.loads((out / "changes.json").read_text(encoding="utf-8"))
     assert changes["documents_added"] == [{"document": "variant_a", "rows": 12}]
@@ -317,7 +317,7 @@ def _run_with_stderr(args: list[str], stderr: int) -> subprocess.Popen:
 
 
 def test_a_long_run_shows_a_progress_bar_on_a_terminal(tmp_path):
-    folder = _copies(tmp_path / "pdfs", 8)
+    folder = _copies(tmp_path / "pdfs", 20)
     master, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
     process = _run_with_stderr(
@@ -334,11 +334,11 @@ def test_a_long_run_shows_a_progress_bar_on_a_terminal(tmp_path):
             break
         shown += chunk
     assert process.wait() == 0
-    assert b"page/s" in shown and b"/56 " in shown  # 8 documents of 7 pages
+    assert b"page/s" in shown and b"/140 " in shown  # 20 documents of 7 pages
 
 
 def test_a_long_run_shows_no_progress_bar_in_a_pipe(tmp_path):
-    folder = _copies(tmp_path / "pdfs", 8)
+    folder = _copies(tmp_path / "pdfs", 20)
     process = _run_with_stderr(
         ["run", "--pdf", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1"],
         subprocess.PIPE,
