@@ -355,9 +355,6 @@ def run(
         python -m pipeline run --pdf tests/fixtures/085_03_02.replica.pdf --out /tmp/out
         python -m pipeline run --pdf raw/ --out /tmp/corpus --jobs 2
     """
-    from pipeline.tables import tables as run_tables
-    from pipeline.write import write as run_write
-
     if not pdfs:
         pdfs = (
             _download(
@@ -367,6 +364,9 @@ def run(
     paths = _inputs(pdfs)
     logger.info("run: %s into %s", ", ".join(map(str, paths)), out_dir)
     read = _read_documents(paths, jobs or _cores(), keep_going, quiet=ctx.obj["quiet"])
+    from pipeline.tables import tables as run_tables  # after reading: see _warm_up
+    from pipeline.write import write as run_write
+
     normalized = [r for r in read if isinstance(r, Normalized)]
     failed = [r for r in read if isinstance(r, Failure)]
     if not normalized:
@@ -435,29 +435,42 @@ def _read_documents(
     disable = True if quiet else None  # None: shown on a terminal only
     with tqdm.tqdm(file=sys.stderr, delay=2, disable=disable, leave=False, unit="page") as bar:
         if len(paths) == 1 or jobs == 1:
-            return [_read_document(path, keep_going, jobs, _advance(bar)) for path in paths]
+            return [
+                _read_document(path, keep_going, jobs, _advance(bar, warm=jobs > 1))
+                for path in paths
+            ]
         bar.unit, bar.total = "document", len(paths)
         read = []
         context = multiprocessing.get_context("fork")
         with context.Pool(min(jobs, len(paths)), initializer=_ignore_interrupts) as pool:
-            for result in pool.imap(
-                functools.partial(_read_document, keep_going=keep_going), paths
-            ):
+            results = pool.imap(functools.partial(_read_document, keep_going=keep_going), paths)
+            _warm_up()
+            for result in results:
                 bar.update(1)
                 read.append(result)
         return read
 
 
-def _advance(bar: Any) -> Callable[[int, int], None]:
+def _advance(bar: Any, *, warm: bool) -> Callable[[int, int], None]:
     """Given the bar, return extract's progress callback for the next document: the bar
-    counts the pages of every document so far."""
+    counts the pages of every document so far. With warm, its first call imports what the
+    stages after extract need (_warm_up): it comes while worker processes read pages."""
     start, total = bar.n, bar.total or 0
 
     def show(read: int, page_count: int) -> None:
+        if warm and read:
+            _warm_up()
         bar.total = total + page_count
         bar.update(start + read - bar.n)
 
     return show
+
+
+def _warm_up() -> None:
+    """Import the tables and write stages (pandas, pandera: about half a second) while worker
+    processes read pages and this one would only wait; once imported, this costs nothing."""
+    import pipeline.tables
+    import pipeline.write  # noqa: F401
 
 
 def _read_document(
