@@ -7,10 +7,14 @@ Rules pinned here:
   difference;
 - rows are paired by the table's key (KEYS) and named by it; a table without a key, with a
   key column missing, or whose key repeats is paired by position (`data row N`, from 1);
-- rows out of order are one difference, the first pair out of the golden order;
+- rows out of order are one difference, the first pair out of the golden order; a column or
+  the row order is a difference with an empty key, a whole row one with an empty field;
 - golden files are read in KEYS' order, the others after by name; golden may be one file;
 - Parquet values are compared as the CSV shows them: null as '', dates in ISO form;
-- what cannot be read is an error naming the file and what to run.
+- what cannot be read is an error naming the file and what to run;
+- an output of several documents is compared by the rows of the document named, and one
+  that holds several is an error without a name, as is a name it does not hold; a golden file
+  with its own document column is compared with the whole table.
 """
 
 import csv
@@ -435,3 +439,120 @@ def test_a_difference_names_its_file_row_and_column(difference, text):
 )
 def test_the_count_is_singular_for_one_difference(n, text):
     assert _count(n) == text
+
+
+# --- Outputs of several documents ----------------------------------------------------------
+
+DOCUMENT_COLUMNS = ("document", *COLUMNS)
+
+
+def _of(document: str, *keys: tuple[int, int]) -> list[dict[str, str]]:
+    return [dict(row, document=document) for row in _rows(*keys)]
+
+
+def test_an_output_of_one_document_is_compared_without_naming_it(tmp_path):
+    out = _write_output(tmp_path / "out", "disclosures", _of("a", (1, 1)), DOCUMENT_COLUMNS)
+    golden = _write_csv(tmp_path / "disclosures.csv", _rows((1, 1)))
+    assert check(out, golden) == []
+
+
+def test_the_named_documents_rows_alone_are_compared(tmp_path):
+    rows = _of("a", (1, 1), (1, 2)) + _of("b", (1, 1))
+    rows[2]["url"] = "u"
+    out = _write_output(tmp_path / "out", "disclosures", rows, DOCUMENT_COLUMNS)
+    golden = _write_csv(tmp_path / "disclosures.csv", _rows((1, 1)))
+    assert [str(d) for d in check(out, golden, document="b")] == _both(
+        "page 1, row 1, url: expected 'https://x.example/1/1', got 'u'"
+    )
+
+
+def test_the_named_documents_rows_are_counted_from_one(tmp_path):
+    rows = [{"document": "a", "x": "1"}, {"document": "b", "x": "2"}]
+    out = _write_output(tmp_path / "out", "other", rows, ("document", "x"))
+    golden = _write_csv(tmp_path / "other.csv", [{"x": "3"}], ("x",))
+    assert [str(d) for d in check(out, golden, document="b")] == _both(
+        "data row 1, x: expected '3', got '2'", "other"
+    )
+
+
+def test_an_output_of_several_documents_needs_the_documents_name(tmp_path):
+    rows = _of("a", (1, 1)) + _of("b", (1, 1))
+    out = _write_output(tmp_path / "out", "disclosures", rows, DOCUMENT_COLUMNS)
+    with pytest.raises(CheckError) as raised:
+        check(out, _write_csv(tmp_path / "disclosures.csv", _rows((1, 1))))
+    assert str(raised.value) == (
+        f"{out / 'disclosures.parquet'}: holds 2 documents (a, b); "
+        "name the one the golden files are for with --document"
+    )
+
+
+def test_a_document_the_output_does_not_hold_is_named(tmp_path):
+    rows = _of("a", (1, 1)) + _of("b", (1, 1))
+    out = _write_output(tmp_path / "out", "disclosures", rows, DOCUMENT_COLUMNS)
+    with pytest.raises(CheckError) as raised:
+        check(out, _write_csv(tmp_path / "disclosures.csv", _rows((1, 1))), document="c")
+    assert str(raised.value) == (f"{out / 'disclosures.parquet'}: no document 'c' (it holds a, b)")
+
+
+def test_a_golden_file_with_a_document_column_is_compared_with_the_whole_table(tmp_path):
+    rows = _of("a", (1, 1)) + _of("b", (1, 2))
+    out = _write_output(tmp_path / "out", "disclosures", rows, DOCUMENT_COLUMNS)
+    golden = _write_csv(tmp_path / "disclosures.csv", rows[:1], DOCUMENT_COLUMNS)
+    assert [str(d) for d in check(out, golden, document="a")] == _both(
+        "page 1, row 2: expected no row, got one"
+    )
+
+
+def test_a_column_or_the_row_order_has_an_empty_key_and_a_whole_row_an_empty_field(tmp_path):
+    golden = _write_csv(tmp_path / "disclosures.csv", _rows((1, 1), (1, 2)))
+    out = _write_output(tmp_path / "out", "disclosures", _rows((1, 2), (1, 1)))
+    assert check(out, golden)[0] == Difference(
+        "disclosures.parquet", "", "row order", "'page 1, row 1'", "'page 1, row 2'"
+    )
+    rows = [{"page": "1", "row": "1"}]
+    out = _write_output(tmp_path / "cols", "disclosures", rows, ("page", "row"))
+    assert check(out, golden)[0] == Difference(
+        "disclosures.parquet", "", "url", "the column", "none"
+    )
+    out = _write_output(tmp_path / "rows", "disclosures", _rows((1, 2), (1, 3)))
+    assert check(out, golden)[:2] == [
+        Difference("disclosures.parquet", "page 1, row 1", "", "a row", "none"),
+        Difference("disclosures.parquet", "page 1, row 3", "", "no row", "one"),
+    ]
+
+
+def test_a_missing_golden_path_says_what_golden_takes(tmp_path):
+    with pytest.raises(CheckError) as raised:
+        check(tmp_path, tmp_path / "golden")
+    assert str(raised.value) == (
+        f"{tmp_path / 'golden'}: not found (--golden takes a folder of NAME.csv files, or one)"
+    )
+
+
+def test_rows_after_a_missing_row_are_still_compared(tmp_path):
+    golden = _rows((1, 1), (1, 2), (1, 3))
+    output = [golden[0], dict(golden[2], url="u")]
+    assert _differences(tmp_path, golden, output) == [
+        "disclosures.parquet: page 1, row 2: expected a row, got none",
+        "disclosures.parquet: page 1, row 3, url: expected 'https://x.example/1/3', got 'u'",
+        "disclosures.csv: page 1, row 2: expected a row, got none",
+        "disclosures.csv: page 1, row 3, url: expected 'https://x.example/1/3', got 'u'",
+    ]
+
+
+def test_an_output_without_rows_holds_no_document(tmp_path):
+    out = _write_output(tmp_path / "out", "disclosures", [], DOCUMENT_COLUMNS)
+    with pytest.raises(CheckError) as raised:
+        check(out, _write_csv(tmp_path / "disclosures.csv", _rows((1, 1))), document="a")
+    assert str(raised.value) == f"{out / 'disclosures.parquet'}: no document 'a' (it holds none)"
+
+
+def test_an_unreadable_parquet_says_why_and_what_to_run(tmp_path):
+    rows = _rows((1, 1))
+    out = _write_output(tmp_path / "out", "disclosures", rows)
+    (out / "disclosures.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(CheckError) as raised:
+        check(out, _write_csv(tmp_path / "disclosures.csv", rows))
+    message = str(raised.value)
+    assert message.startswith(f"{out / 'disclosures.parquet'}: cannot read Parquet (")
+    assert message.endswith(f"); run the pipeline again: python -m pipeline run --out {out}")

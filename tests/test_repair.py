@@ -9,9 +9,11 @@ Rules pinned here:
   number that goes on (1.5) nor a marker followed by a reference mark (①～③, a、, 事案１～);
 - a line that fills less than SHORT_LINE_FILL (0.6) of the column's text width ends its item:
   0.59 keeps the break, 0.61 and exactly 0.6 do not; the text width runs from the leftmost
-  line's x0 to the page's text edge, the rightmost x1 of any 補足 line on that page;
+  line's x0 to the page's text edge, the rightmost x1 of any 補足 line on that page, wherever
+  that line is;
 - empty lines are dropped, and the lines after them still joined;
-- the title cell splits at the first `http` into title and URL, the URL wherever it starts;
+- the title cell splits at the first `http` into title and URL, the URL wherever it starts,
+  its lines joined with nothing;
   a cell without a URL is an error naming file, page, row and the cell's lines;
 - repair() keeps each row's provenance and fills every field from its own cell.
 """
@@ -397,3 +399,26 @@ def test_split_title_error_says_an_empty_cell_is_empty():
     with pytest.raises(RepairError) as raised:
         _split_title("x.pdf", row, cell)
     assert str(raised.value) == "x.pdf: page 3, row 4: no URL in the title cell (empty)"
+
+
+def test_repair_names_the_pdf_page_and_row_of_a_title_without_url():
+    row = _row(4, 2, [])
+    cells = dict(row.cells, title_link=_cell(4, "title_link", _at("業務改善計画", 100.0)))
+    bad = ExtractedRow(page=4, index=2, bbox=row.bbox, cells=cells, links=())
+    with pytest.raises(RepairError) as raised:
+        repair(_extraction(bad))
+    assert str(raised.value) == "x.pdf: page 4, row 3: no URL in the title cell (業務改善計画)"
+
+
+def test_the_text_edge_is_the_widest_line_not_the_last():
+    # The widest line (210) comes first: a later line ending at 120 still fills only 0.55.
+    rows = (
+        _row(2, 0, [_at("法令等遵守体制の整備状況", 210.0)]),
+        _row(2, 1, [_at("上記①、②及び、", 120.0), _at("東北電力NWにおける", 130.0)]),
+    )
+    assert repair(_extraction(*rows)).rows[1].summary == "上記①、②及び、\n東北電力NWにおける"
+
+
+def test_split_title_url_over_three_lines_is_joined_with_nothing():
+    row, cell = _title_row("報告", "https://www.example.co.jp/a", "/b", "/c.html")
+    assert _split_title("x.pdf", row, cell) == ("報告", "https://www.example.co.jp/a/b/c.html")

@@ -12,7 +12,11 @@ Rules pinned:
   horizontal or vertical, at the mean of its ends; a steeper one is no rule; a path's
   segments are taken one by one (an L is one rule each way);
 - a rectangle thicker than THIN_RECT both ways gives its four edges, a thin one across its
-  length only, a dot (thin both ways) all four;
+  length only, a dot (thin both ways) all four, and so does one exactly THIN_RECT long; every
+  rectangle on the page counts, a background drawn first is skipped;
+- ink no longer than AXIS_TOLERANCE either way (a dot) is a vertical segment;
+- a cropped page has only the ink inside the crop; ink inside a form (an office exporter's
+  figure) is the page's own;
 - segments that touch or overlap along a rule are one span, one inside another adds nothing;
   a rule's lo and hi are its first span's start and its last span's end;
 - a gap closed across becomes one rule in its middle, with the ink of both; only text whose
@@ -248,3 +252,90 @@ def test_coverage_of_an_empty_or_reversed_stretch_is_zero():
 
 def test_three_close_vertical_rules_chain_into_one_divider():
     assert ruling.gaps_to_dividers([100.0, 104.0, 108.0, 200.0]) == [105.0, 200.0]
+
+
+def _page_with_rects(tmp_path, *rects):
+    """A 400 x 300 page with filled rectangles (x, y from the bottom, width, height)."""
+    path = tmp_path / "rects.pdf"
+    page = canvas.Canvas(str(path), pagesize=(400, 300), invariant=1)
+    for x, y, width, height in rects:
+        page.rect(x, y, width, height, stroke=0, fill=1)
+    page.showPage()
+    page.save()
+    return path
+
+
+def test_every_rectangle_adds_its_edges_and_a_background_drawn_first_is_skipped(tmp_path):
+    pdf = _page_with_rects(tmp_path, (0, 0, 400, 300), (100, 150, 50, 20), (200, 50, 50, 20))
+    horizontal, vertical = _rules_of(pdf)
+    assert [at for at, _ in horizontal] == [130.0, 150.0, 230.0, 250.0]
+    assert [at for at, _ in vertical] == [100.0, 150.0, 200.0, 250.0]
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "horizontal", "vertical"),
+    [
+        # THIN_RECT long and thinner across: not longer than THIN_RECT, so all four edges.
+        (ruling.THIN_RECT, 1.0, [(149.5, ((100.0, 102.0),))], [(101.0, ((149.0, 150.0),))]),
+        (1.0, ruling.THIN_RECT, [(149.0, ((100.0, 101.0),))], [(100.5, ((148.0, 150.0),))]),
+    ],
+)
+def test_a_rectangle_exactly_thin_rect_long_is_not_a_rule_along_it(
+    tmp_path, width, height, horizontal, vertical
+):
+    assert _rules_of(_page_with_rects(tmp_path, (100, 150, width, height))) == (
+        horizontal,
+        vertical,
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [(50, 150, 50, 150.3), (100, 200, 100.5, 200)],
+    ids=["a-dot", "half-a-point-across"],
+)
+def test_ink_no_longer_than_axis_tolerance_either_way_is_vertical(tmp_path, line):
+    horizontal, vertical = _rules_of(_page_with_lines(tmp_path, line))
+    assert horizontal == []
+    assert len(vertical) == 1
+
+
+def _page_with_ink(path, right_line=False):
+    """A 400 x 300 page: a filled rectangle, a line and an L-shaped path on its left half,
+    and with right_line a line on its right half."""
+    page = canvas.Canvas(str(path), pagesize=(400, 300), invariant=1)
+    page.rect(100, 150, 50, 20, stroke=0, fill=1)
+    page.line(20, 200, 80, 200)
+    drawn = page.beginPath()
+    drawn.moveTo(20, 50)
+    drawn.lineTo(60, 50)
+    drawn.lineTo(60, 90)
+    page.drawPath(drawn, stroke=1, fill=0)
+    if right_line:
+        page.line(300, 100, 380, 100)
+    page.showPage()
+    page.save()
+    return path
+
+
+def test_a_cropped_page_has_only_the_ink_inside_the_crop(tmp_path):
+    whole = _page_with_ink(tmp_path / "whole.pdf", right_line=True)
+    with pdfplumber.open(whole) as opened:
+        horizontal, vertical = ruling.page_to_rules(opened.pages[0].crop((0, 0, 200, 300)))
+    cropped = ([(r.at, r.spans) for r in horizontal], [(r.at, r.spans) for r in vertical])
+    assert cropped == _rules_of(_page_with_ink(tmp_path / "left.pdf"))
+    assert len(cropped[0]) == 4 and len(cropped[1]) == 3
+
+
+def test_ink_inside_a_form_is_read_as_the_page_ink(tmp_path):
+    # Office exporters draw a table's rules inside a Form XObject, which pdfminer lays out as
+    # a figure: its rectangles count as the page's own.
+    path = tmp_path / "form.pdf"
+    page = canvas.Canvas(str(path), pagesize=(400, 300), invariant=1)
+    page.beginForm("table")
+    page.rect(100, 150, 50, 20, stroke=0, fill=1)
+    page.endForm()
+    page.doForm("table")
+    page.showPage()
+    page.save()
+    assert _rules_of(path) == _rules_of(_page_with_rects(tmp_path, (100, 150, 50, 20)))
