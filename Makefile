@@ -85,8 +85,9 @@ $(OUT)/disclosures.parquet $(OUT)/disclosures.csv &: build/tables.json $(CLI) $(
 run: $(OUT)/disclosures.parquet ## Download, run every stage, write output/ and check it against the golden file
 	$(PY) -m pipeline check --out $(OUT) --golden $(GOLDEN)
 
+# The suite runs on every core (pytest-xdist); `$(BIN)/pytest -q` alone runs it in one process.
 test: $(STAMP) ## Install, then run the whole test suite
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 # Mutation testing (docs/testing.md; settings in pyproject.toml's [tool.mutmut]), one child
 # process. Without MODULES it runs every mutant of pipeline/ that has no result yet, so a run
