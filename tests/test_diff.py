@@ -2,6 +2,21 @@
 
 tests/fixtures/diff/old.pdf and new.pdf (specs and what differs in their README) run through
 the whole pipeline; every expected change below is written from those specs, by hand.
+
+Rules covered:
+- a disclosure is named by (company, url): the same url under another company is another
+  disclosure; a pair listed twice is paired occurrence by occurrence in document order
+  (document, then page, then row, also when a side of several documents is compared with
+  one without the column); a row that only moved is unchanged;
+- the text: a heading per kind, a line per disclosure (the document first in a corpus diff,
+  changed ones too), each changed field old → new, the summary last; the JSON: whole rows
+  and [old, new] per field; exit 1 on differences only with --exit-code;
+- corpora are paired document by document, documents on one side only listed whole; one
+  document on each side, or a side without the column, is compared directly;
+- bad input: one error line naming the file (missing, no disclosures.parquet, not Parquet,
+  missing columns);
+- write records changes.json over earlier outputs, not when nothing changed, not when the
+  earlier table is unreadable, and a failed write leaves the earlier outputs as they were.
 """
 
 from __future__ import annotations
@@ -423,6 +438,51 @@ def test_a_side_without_document_column_is_compared_directly(outputs, tmp_path):
     data = changes_to_json(changes)
     assert [row.pop("document") for row in data["added"]] == ["part1", "part2", "part2"]
     assert data == EXPECTED_JSON
+
+
+def _rows(folder: Path, url: str) -> list[dict]:
+    """The rows of a real output's disclosures that list url, without a document column."""
+    table = _table(folder, None)
+    return table.filter(pc.equal(table.column("url"), url)).to_pylist()
+
+
+def test_one_url_under_another_company_is_another_disclosure(outputs, tmp_path):
+    [row] = _rows(outputs["old"], KYUDEN_0118)
+    old = _corpus(tmp_path / "old.parquet", [pa.Table.from_pylist([row])])
+    moved = {**row, "company": "九州電力"}
+    new = _corpus(tmp_path / "new.parquet", [pa.Table.from_pylist([moved])])
+    changes = diff(old, new)
+    assert _identities(changes.added) == [("九州電力", KYUDEN_0118, 1)]
+    assert _identities(changes.removed) == [("九州電力送配電", KYUDEN_0118, 1)]
+    assert changes.changed == ()
+
+
+def test_occurrences_count_in_document_order_before_page_order(outputs, tmp_path):
+    """Against a side without a document column, document a's row on page 3 is the pair's
+    first occurrence and document b's row on page 2 its second."""
+    [row] = _rows(outputs["old"], KYUDEN_0118)
+    old = _corpus(tmp_path / "old.parquet", [pa.Table.from_pylist([row])])
+    in_a = {"document": "a", **row, "page": 3, "title": TITLE_FIXED}
+    in_b = {"document": "b", **row, "page": 2}
+    new = _corpus(tmp_path / "new.parquet", [pa.Table.from_pylist([in_b, in_a])])
+    changes = diff(old, new)
+    assert not changes.by_document
+    assert [(c.new.document, c.new.occurrence) for c in changes.changed] == [("a", 1)]
+    assert [f.field for f in changes.changed[0].fields] == ["title"]
+    assert [(d.document, d.occurrence) for d in changes.added] == [("b", 2)]
+    assert changes.removed == ()
+
+
+def test_a_changed_disclosure_of_a_corpus_is_listed_under_its_document(outputs, tmp_path):
+    same = _table(outputs["old"], "same")
+    old = _corpus(tmp_path / "old.parquet", [_table(outputs["old"], "table"), same])
+    new = _corpus(tmp_path / "new.parquet", [_table(outputs["new"], "table"), same])
+    lines = changes_to_text(diff(old, new)).splitlines()
+    start = lines.index("変更 (changed): 3")
+    assert lines[start + 1 : start + 3] == [
+        f"  [table] 関西電力送配電 2023-02-17 「{TITLE_FIXED}」 {KANSAI_TD_0217}",
+        f'    title: "{TITLE_TYPO}" → "{TITLE_FIXED}"',
+    ]
 
 
 # --- Bad input: one Error line naming the file, exit 1 ---------------------------------------
