@@ -5,12 +5,20 @@ The seed text shows where a text-stream reader runs neighbouring cells together
 must come back in its own cell, line by line, as printed.
 
 Page-parallel reading (jobs > 1): page_spans gives one range below 2 × MIN_WORKER_PAGES pages
-and SPANS_PER_WORKER contiguous ranges per worker at it; a long document read by two workers
-gives the same Extraction as one read alone, progress counts every page once, and an error
-on a page in a worker's range names that page as a one-worker read does.
+and SPANS_PER_WORKER contiguous ranges per worker at it, of equal length give or take a page;
+a long document read by two workers gives the same Extraction as one read alone, progress
+counts every page once (one by one in one process, a range at a time from workers), the
+workers' reads come back in page order from processes that leave Ctrl-C to the main one, a
+range is read again only for its pages before its first header, only when a table came
+before it, and from the layout of the last page before it (an error there names the file and
+the page), and an error on a page in a worker's range names that page as a one-worker read
+does.
 """
 
 import copy
+import os
+import re
+import signal
 from pathlib import Path
 
 import pikepdf
@@ -410,3 +418,124 @@ def test_a_table_that_does_not_repeat_its_header_reads_the_same_in_workers(every
     alone = extract(pdf)
     assert len(alone.rows) == 6 * 43
     assert extract(pdf, jobs=2) == alone
+
+
+def test_page_spans_cut_a_document_into_equal_contiguous_ranges():
+    """16 pages per worker (MIN_WORKER_PAGES), 2 ranges each (SPANS_PER_WORKER)."""
+    assert ex.page_spans(31, 4) == [range(31)]
+    assert ex.page_spans(32, 4) == [range(0, 8), range(8, 16), range(16, 24), range(24, 32)]
+    assert ex.page_spans(37, 2) == [range(0, 9), range(9, 18), range(18, 27), range(27, 37)]
+    assert ex.page_spans(48, 8) == [range(8 * i, 8 * i + 8) for i in range(6)]
+    assert ex.page_spans(0, 4) == [range(0)]
+
+
+def test_progress_counts_the_pages_read_one_by_one_in_one_process():
+    seen: list[tuple[int, int]] = []
+    extract(REPLICA, progress=lambda read, count: seen.append((read, count)))
+    assert seen == [(read, 7) for read in range(1, 8)]
+
+
+def test_progress_adds_up_batches_of_pages():
+    seen: list[tuple[int, int]] = []
+    advance = ex._progress(lambda read, count: seen.append((read, count)), 10)
+    for pages in (3, 1, 6):
+        advance(pages)
+    assert seen == [(3, 10), (4, 10), (10, 10)]
+    assert ex._progress(None, 10) is None
+
+
+def _span_read_in_worker(pdf_path, span):
+    """A stand-in for _read_span_alone: each page's read notes its index, its process, and
+    whether the process ignores Ctrl-C."""
+    ignores = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    return [
+        ex._PageRead(
+            text=(index, os.getpid(), ignores),
+            rows=[],
+            layout={"published": (index, index)},
+            headed=True,
+        )
+        for index in span
+    ]
+
+
+def test_workers_return_every_pages_read_in_page_order_and_ignore_ctrl_c(monkeypatch):
+    monkeypatch.setattr(ex, "_read_span_alone", _span_read_in_worker)
+    seen: list[tuple[int, int]] = []
+    advance = ex._progress(lambda read, count: seen.append((read, count)), 7)
+    spans = [range(0, 3), range(3, 4), range(4, 7)]
+    reads = ex._read_in_workers(REPLICA, spans, 2, advance)
+    assert [read.text[0] for read in reads] == list(range(7))
+    assert all(read.text[2] for read in reads)  # Ctrl-C is the main process's to handle
+    assert os.getpid() not in {read.text[1] for read in reads}
+    assert seen == [(3, 7), (4, 7), (7, 7)]
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+
+
+LAYOUT = {"published": (0.0, 10.0)}
+
+
+def _reads(*headed):
+    return [
+        ex._PageRead(text=("read", i), rows=[], layout=None, headed=h) for i, h in enumerate(headed)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("headed", "layout", "again"),
+    [
+        ((False, False, True, False), LAYOUT, range(9, 11)),  # pages before the first header
+        ((False, True), LAYOUT, range(9, 10)),
+        ((False, False), LAYOUT, range(9, 11)),  # no header in the span: all of it
+        ((True, False), LAYOUT, None),  # starts with its header: nothing to settle
+        ((False, False), None, None),  # no table before the span: read as it was
+    ],
+)
+def test_a_span_reads_again_only_its_pages_before_its_first_header(
+    monkeypatch, headed, layout, again
+):
+    calls = []
+
+    def read_span(pdf_path, pdf, columns_by_header, watch, span, from_layout, progress):
+        calls.append((span, from_layout))
+        return [ex._PageRead(text=("again", i), rows=[], layout=None, headed=False) for i in span]
+
+    monkeypatch.setattr(ex, "_read_span", read_span)
+    reads = _reads(*headed)
+    settled = ex._settle(REPLICA, range(9, 9 + len(headed)), reads, layout)
+    if again is None:
+        assert calls == [] and settled == reads
+    else:
+        assert calls == [(again, layout)]
+        assert settled == [
+            *(ex._PageRead(text=("again", i), rows=[], layout=None, headed=False) for i in again),
+            *reads[len(again) :],
+        ]
+
+
+def test_each_range_is_settled_from_the_layout_of_the_page_before_it(monkeypatch):
+    monkeypatch.setattr(ex, "_read_span_alone", _span_read_in_worker)
+    settled = []
+
+    def settle(pdf_path, span, reads, layout):
+        settled.append((span, layout))
+        return reads
+
+    monkeypatch.setattr(ex, "_settle", settle)
+    spans = [range(0, 3), range(3, 4), range(4, 7)]
+    ex._read_in_workers(REPLICA, spans, 2, None)
+    assert settled == [
+        (range(0, 3), None),
+        (range(3, 4), {"published": (2, 2)}),
+        (range(4, 7), {"published": (3, 3)}),
+    ]
+
+
+def test_an_error_on_a_page_read_again_names_the_file_and_page(extraction, tmp_path):
+    path = _replica_with_first_action(tmp_path, {"/S": pikepdf.Name("/URI")})
+    columns = _row(extraction, 2, 1).cells
+    layout = {field: (cell.bbox[0], cell.bbox[2]) for field, cell in columns.items()}
+    with pytest.raises(
+        ExtractError, match=f"^{re.escape(str(path))}: page 2: damaged link annotation"
+    ):
+        ex._settle(path, range(1, 2), _reads(False), layout)
