@@ -57,9 +57,9 @@ download: $(STAMP) ## Fetch the PDF again (cached copy kept if unchanged)
 # `make run` after any edit rebuilds exactly what that edit affects.
 CLI := pipeline/__init__.py pipeline/__main__.py pipeline/cli.py pipeline/errors.py \
 	pipeline/records.py pipeline/files.py pipeline/findings.py pipeline/schema.py \
-	pipeline/diff.py $(STAMP)
+	pipeline/diff.py pipeline/workers.py $(STAMP)
 EXTRACT := pipeline/extract.py pipeline/ruling.py pipeline/limits.py pipeline/pdfsniff.py \
-	pipeline/text.py pipeline/data/headers.toml pipeline/data/EquivalentUnifiedIdeograph.txt
+	pipeline/text.py pipeline/workers.py pipeline/data/headers.toml pipeline/data/EquivalentUnifiedIdeograph.txt
 REPAIR := pipeline/repair.py pipeline/text.py
 NORMALIZE := pipeline/normalize.py pipeline/companies.py pipeline/data/companies.csv
 TABLES := pipeline/tables.py pipeline/companies.py pipeline/text.py pipeline/data/companies.csv

@@ -6,7 +6,6 @@ import contextlib
 import functools
 import json
 import logging
-import multiprocessing
 import os
 import re
 import signal
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from pipeline import workers
 from pipeline.diff import DISCLOSURES_FILE, Changes, changes_to_json, changes_to_text
 from pipeline.diff import diff as run_diff
 from pipeline.errors import DiffError, PipelineError
@@ -441,8 +441,7 @@ def _read_documents(
             ]
         bar.unit, bar.total = "document", len(paths)
         read = []
-        context = multiprocessing.get_context("fork")
-        with context.Pool(min(jobs, len(paths)), initializer=_ignore_interrupts) as pool:
+        with workers.pool(min(jobs, len(paths))) as pool:
             results = pool.imap(functools.partial(_read_document, keep_going=keep_going), paths)
             _warm_up()
             for result in results:
@@ -492,11 +491,6 @@ def _read_document(
         if not keep_going:
             raise
         return Failure(document=pdf.stem, source=str(pdf), error=str(exc))
-
-
-def _ignore_interrupts() -> None:
-    """A worker leaves Ctrl-C to the main process, which stops the pool."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @cli.command("inspect")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import multiprocessing
 import re
-import signal
 import statistics
 import tomllib
 import unicodedata
@@ -39,6 +37,7 @@ from pipeline.ruling import (
     page_to_rules,
 )
 from pipeline.text import URL_START, fold_radicals
+from pipeline.workers import pool
 
 logger = logging.getLogger(__name__)
 
@@ -230,11 +229,10 @@ def _read_in_workers(
     pages are read again here, in order, from the previous span's last layout. A table that
     repeats its header on every page (the usual way) needs none of this.
     """
-    context = multiprocessing.get_context("fork")
     reads: list[_PageRead] = []
     read_alone = functools.partial(_read_span_alone, pdf_path)
-    with context.Pool(workers, initializer=_ignore_interrupts) as pool:
-        for span, span_reads in zip(spans, pool.imap(read_alone, spans), strict=True):
+    with pool(workers) as running:
+        for span, span_reads in zip(spans, running.imap(read_alone, spans), strict=True):
             if progress is not None:
                 progress(len(span))
             reads += _settle(pdf_path, span, span_reads, reads[-1].layout if reads else None)
@@ -245,11 +243,6 @@ def _read_span_alone(pdf_path: Path, span: range) -> list[_PageRead]:
     """In a worker process: open the PDF under its own limits and read the span's pages."""
     with reading() as watch, _open(pdf_path, watch) as pdf:
         return _read_span(pdf_path, pdf, _load_headers(), watch, span, None, None)
-
-
-def _ignore_interrupts() -> None:
-    """A worker leaves Ctrl-C to the main process, which stops the pool."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _settle(
