@@ -89,15 +89,17 @@ run: $(OUT)/disclosures.parquet ## Download, run every stage, write output/ and 
 test: $(STAMP) ## Install, then run the whole test suite
 	$(BIN)/pytest -q -n auto
 
-# Mutation testing (docs/testing.md; settings in pyproject.toml's [tool.mutmut]), one child
-# process. Without MODULES it runs every mutant of pipeline/ that has no result yet, so a run
-# stopped half-way goes on where it stopped; MODULES="pipeline/text.py pipeline/ruling.py"
-# reruns every mutant of those files. Not part of `make test`.
+# Mutation testing (docs/testing.md; settings in pyproject.toml's [tool.mutmut] and
+# [tool.pipeline.mutation-tests]), MUTATE_JOBS child processes (default: every core). Without
+# MODULES it runs every mutant of pipeline/ that has no result yet, so a run stopped half-way
+# goes on where it stopped; MODULES="pipeline/text.py pipeline/ruling.py" reruns every mutant
+# of those files. Not part of `make test`.
 MODULES ?=
 MUTANTS := $(foreach m,$(patsubst %/,%,$(MODULES)),'$(subst /,.,$(m:.py=)).*')
+MUTATE_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 
 mutate: $(STAMP) ## Mutation-test pipeline/ (MODULES="pipeline/text.py ..." for some files only)
-	$(BIN)/mutmut run --max-children 1 $(MUTANTS)
+	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(MUTANTS)
 	$(BIN)/mutmut results
 
 fuzz: $(STAMP) ## Run the seeded fuzz test on 400 damaged replicas (FUZZ_CASES=N for another count)

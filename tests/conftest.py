@@ -3,10 +3,47 @@
 from __future__ import annotations
 
 import io
+import os
+import tomllib
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from reportlab.pdfgen import canvas
+
+# --- Mutation testing: a mutant is judged by its own module's tests ---------------------------
+
+
+def mutant_tests(mutant: str, table: dict[str, list[str]]) -> list[str] | None:
+    """The test files that judge `mutant` (mutmut's name for it, `pipeline.extract.x_f__mutmut_3`),
+    from pyproject's [tool.pipeline.mutation-tests]: the files listed for its module, or else
+    `tests/test_<module>.py`. None if the name is not a mutant's (mutmut's stats run)."""
+    if "__mutmut_" not in mutant:
+        return None
+    module = mutant.rsplit(".", 1)[0]
+    source = module.replace(".", "/") + ".py"
+    return table.get(source, [f"tests/test_{module.rsplit('.', 1)[-1]}.py"])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `make mutate`, keep only the mutated module's own tests (docs/testing.md): a
+    mutant that no unit test of its module notices survives, and whole runs that pass through
+    every module are not rerun for every survivor."""
+    pyproject = config.rootpath / "pyproject.toml"
+    if "MUTANT_UNDER_TEST" not in os.environ or not pyproject.is_file():
+        return
+    table = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    files = mutant_tests(
+        os.environ["MUTANT_UNDER_TEST"],
+        table.get("tool", {}).get("pipeline", {}).get("mutation-tests", {}),
+    )
+    if files is None:
+        return
+    wanted = {(config.rootpath / name).resolve() for name in files}
+    kept = [item for item in items if Path(item.path).resolve() in wanted]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+
 
 # --- Download: small real PDFs and a local HTTP server on 127.0.0.1 ---------------------------
 
