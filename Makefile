@@ -103,7 +103,7 @@ mutate: $(STAMP) ## Mutation-test pipeline/ (MODULES="pipeline/text.py ..." for 
 	$(BIN)/mutmut results
 
 fuzz: $(STAMP) ## Run the seeded fuzz test on 400 damaged replicas (FUZZ_CASES=N for another count)
-	FUZZ_CASES=$${FUZZ_CASES:-400} $(BIN)/pytest -q tests/test_fuzz.py
+	FUZZ_CASES=$${FUZZ_CASES:-400} $(BIN)/pytest -q -n auto tests/test_fuzz.py
 
 lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check pipeline tests

@@ -55,6 +55,8 @@ MADE_BY = {
 }
 # Exit status after Ctrl-C, as a shell reports a command killed by SIGINT: 128 + 2.
 INTERRUPTED_EXIT = 130
+# Seconds before the progress bar shows (on a terminal only): a short run prints none.
+PROGRESS_DELAY = 2.0
 
 
 class _Interrupted(click.ClickException):
@@ -423,7 +425,7 @@ def _read_documents(
     paths: list[Path], jobs: int, keep_going: bool, *, quiet: bool
 ) -> list[Normalized | Failure]:
     """Read each PDF up to its normalized rows, in the paths' order, with a progress bar on
-    stderr (a terminal only, after 2 s).
+    stderr (a terminal only, after PROGRESS_DELAY seconds).
 
     Several documents with jobs > 1 are read side by side, one per worker process; one
     document is read with `jobs` workers over its pages (extract.page_spans). Unless
@@ -433,7 +435,9 @@ def _read_documents(
 
     tqdm.tqdm.monitor_interval = 0  # no monitor thread: workers are forked from this process
     disable = True if quiet else None  # None: shown on a terminal only
-    with tqdm.tqdm(file=sys.stderr, delay=2, disable=disable, leave=False, unit="page") as bar:
+    with tqdm.tqdm(
+        file=sys.stderr, delay=PROGRESS_DELAY, disable=disable, leave=False, unit="page"
+    ) as bar:
         if len(paths) == 1 or jobs == 1:
             return [
                 _read_document(path, keep_going, jobs, _advance(bar, warm=jobs > 1))

@@ -12,7 +12,8 @@ Rules covered:
   validation.json, and exits 1;
 - one input keeps document.json and the one-document validation.json; several have none and
   a validation.json with a part per document;
-- a run longer than 2 s shows a progress bar of pages on a terminal's stderr, none in a pipe.
+- a run longer than PROGRESS_DELAY (2 s) shows a progress bar of pages on a terminal's stderr,
+  none in a pipe.
 """
 
 from __future__ import annotations
@@ -25,16 +26,16 @@ import os
 import pty
 import shutil
 import struct
-import subprocess
-import sys
 import termios
 from pathlib import Path
 
+import forked
 import pytest
 from click.testing import CliRunner
 from replica import builder as replica_builder
 from replica import main_spec
 
+from pipeline import cli as cli_module
 from pipeline.check import check
 from pipeline.cli import cli
 
@@ -300,7 +301,7 @@ def test_a_run_that_changes_the_outputs_records_the_changes(tmp_path):
     assert f"{out}: " in result.output and "since the previous outputs" in result.output
 
 
-# --- The progress bar: on a terminal, after 2 s; never in a pipe -----------------------------
+# --- The progress bar: on a terminal, after PROGRESS_DELAY; never in a pipe ------------------
 
 
 def _copies(folder: Path, count: int) -> Path:
@@ -310,39 +311,50 @@ def _copies(folder: Path, count: int) -> Path:
     return folder
 
 
-def _run_with_stderr(args: list[str], stderr: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "pipeline", *args], stdout=subprocess.DEVNULL, stderr=stderr
-    )
-
-
-def test_a_long_run_shows_a_progress_bar_on_a_terminal(tmp_path):
-    folder = _copies(tmp_path / "pdfs", 20)
+def _shown_on_a_terminal(args: list[str]) -> bytes:
+    """Run the command line (forked, tests/forked.py) with a terminal as its stderr; return what
+    the terminal showed."""
     master, terminal = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
-    process = _run_with_stderr(
-        ["run", "--pdf", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1"], terminal
-    )
+    done = forked.run(args, timeout=60, stderr=terminal)
     os.close(terminal)
+    assert done.returncode == 0, done.stdout
     shown = b""
     while True:
         try:
             chunk = os.read(master, 4096)
-        except OSError:  # the terminal closed with the process
+        except OSError:  # read everything the closed terminal held
             break
         if not chunk:
             break
         shown += chunk
-    assert process.wait() == 0
-    assert b"page/s" in shown and b"/140 " in shown  # 20 documents of 7 pages
+    os.close(master)
+    return shown
 
 
-def test_a_long_run_shows_no_progress_bar_in_a_pipe(tmp_path):
-    folder = _copies(tmp_path / "pdfs", 20)
-    process = _run_with_stderr(
-        ["run", "--pdf", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1"],
-        subprocess.PIPE,
-    )
-    _, stderr = process.communicate()
-    assert process.returncode == 0
-    assert b"page/s" not in stderr and b"\r" not in stderr
+@pytest.mark.parametrize(("delay", "shown"), [(0.0, True), (60.0, False)])
+def test_a_run_on_a_terminal_shows_a_progress_bar_of_pages_once_the_delay_has_passed(
+    delay, shown, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(cli_module, "PROGRESS_DELAY", delay)
+    folder = _copies(tmp_path / "pdfs", 2)
+    args = ["run", "--pdf", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1"]
+
+    terminal = _shown_on_a_terminal(args)
+
+    assert (b"page/s" in terminal and b"/14 " in terminal) is shown  # 2 documents of 7 pages
+
+
+def test_the_progress_bar_waits_two_seconds_by_default():
+    assert cli_module.PROGRESS_DELAY == 2.0
+
+
+def test_a_run_shows_no_progress_bar_in_a_pipe(monkeypatch, tmp_path):
+    monkeypatch.setattr(cli_module, "PROGRESS_DELAY", 0.0)
+    folder = _copies(tmp_path / "pdfs", 2)
+    args = ["run", "--pdf", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1"]
+
+    done = forked.run(args, timeout=60)
+
+    assert done.returncode == 0
+    assert "page/s" not in done.stderr and "\r" not in done.stderr

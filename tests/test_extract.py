@@ -347,55 +347,85 @@ def _long_spec(times: int) -> dict:
     return spec
 
 
+# The documents below are read by workers with a few pages each, so that a short document
+# (13 pages: 2 workers, 4 ranges of 3 or 4 pages) crosses several workers' boundaries; the
+# constant's own value is pinned by the page_spans tests above.
+FEW_PAGES_PER_WORKER = 3
+LONG_TIMES = 2  # the replica's six table pages twice over, after its cover: 13 pages
+LONG_PAGES = 1 + 6 * LONG_TIMES
+
+
+def _few_page_spans() -> list[range]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ex, "MIN_WORKER_PAGES", FEW_PAGES_PER_WORKER)
+        return ex.page_spans(LONG_PAGES, 2)
+
+
+@pytest.fixture
+def few_pages_per_worker(monkeypatch) -> list[range]:
+    """Workers read FEW_PAGES_PER_WORKER pages at least, for this test only; return the
+    ranges of the long fixture."""
+    monkeypatch.setattr(ex, "MIN_WORKER_PAGES", FEW_PAGES_PER_WORKER)
+    return ex.page_spans(LONG_PAGES, 2)
+
+
 @pytest.fixture(scope="module")
 def long_pdf(tmp_path_factory) -> Path:
-    """The replica's six table pages six times over: 37 pages, enough for two workers, whose
-    ranges (page_spans) meet between pages 9 and 10. Page 9's last two rows are moved to the
-    top of page 10, where the company's name is not repeated: its block runs over the break."""
-    spec = _long_spec(6)
-    page9, page10 = spec["pages"][7], spec["pages"][8]  # the spec's pages start at page 2
-    moved = copy.deepcopy(page9["rows"][-2:])
-    page9["rows"] = page9["rows"][:-2]
+    """The replica's table pages twice over, read by two workers in four ranges. The last two
+    rows of the page before the second range are moved to the top of its first page, where
+    the company's name is not repeated: the company's block runs over the workers' boundary."""
+    spec = _long_spec(LONG_TIMES)
+    boundary = _few_page_spans()[1].start  # pages are numbered from 1, ranges from 0
+    before, after = spec["pages"][boundary - 2], spec["pages"][boundary - 1]  # cover: page 1
+    moved = copy.deepcopy(before["rows"][-2:])
+    before["rows"] = before["rows"][:-2]
     moved[0]["company"] = None
-    page10["rows"] = moved + page10["rows"]
+    after["rows"] = moved + after["rows"]
     pdf = tmp_path_factory.mktemp("long") / "long.pdf"
     builder().build(spec, pdf)
     return pdf
 
 
-def test_spans_meet_where_the_long_fixture_splits_a_company_block():
-    assert [r.start for r in ex.page_spans(37, 2)][1] == 9  # page 10 is index 9
+def test_the_long_fixture_is_read_by_two_workers_in_four_ranges(few_pages_per_worker):
+    assert len(few_pages_per_worker) == 2 * ex.SPANS_PER_WORKER
+    assert few_pages_per_worker[-1].stop == LONG_PAGES
 
 
-def test_two_workers_read_what_one_reads(long_pdf):
+def test_two_workers_read_what_one_reads(long_pdf, few_pages_per_worker):
     seen: list[tuple[int, int]] = []
     alone = extract(long_pdf)
     shared = extract(long_pdf, jobs=2, progress=lambda read, count: seen.append((read, count)))
     assert shared == alone
-    assert len(alone.rows) == 6 * 43
-    assert seen[-1] == (37, 37)
+    assert len(alone.rows) == LONG_TIMES * 43
+    assert seen[-1] == (LONG_PAGES, LONG_PAGES)
+    assert len(seen) == len(few_pages_per_worker)  # a range at a time: read by workers
     assert [read for read, _ in seen] == sorted(read for read, _ in seen)
-    first_on_10 = next(row for row in shared.rows if row.page == 10)
-    assert not first_on_10.cells["company"].lines  # the block continues from page 9
+    first_page = few_pages_per_worker[1].start + 1
+    first = next(row for row in shared.rows if row.page == first_page)
+    assert not first.cells["company"].lines  # the block continues from the page before
 
 
-def test_a_company_block_continues_over_a_workers_boundary(long_pdf, tmp_path):
+def test_a_company_block_continues_over_a_workers_boundary(
+    long_pdf, few_pages_per_worker, tmp_path
+):
     out = tmp_path / "out"
     args = ["run", "--pdf", str(long_pdf), "--out", str(out), "--jobs", "2"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0
     assert "\r" not in result.stderr and "page/s" not in result.stderr  # no bar off a terminal
     rows = pq.read_table(out / "disclosures.parquet").to_pylist()
-    last_on_9 = [r for r in rows if r["page"] == 9][-1]
-    first_on_10 = [r for r in rows if r["page"] == 10][:2]
-    assert [r["company"] for r in first_on_10] == [last_on_9["company"]] * 2
+    first_page = few_pages_per_worker[1].start + 1
+    last_before = [r for r in rows if r["page"] == first_page - 1][-1]
+    first_after = [r for r in rows if r["page"] == first_page][:2]
+    assert [r["company"] for r in first_after] == [last_before["company"]] * 2
 
 
-def test_an_error_in_a_workers_range_names_its_page(long_pdf, tmp_path):
-    """Page 31's link annotation loses its /Rect: the error names page 31 either way."""
+def test_an_error_in_a_workers_range_names_its_page(long_pdf, few_pages_per_worker, tmp_path):
+    """The last page's link annotation (in the second worker's last range) loses its /Rect:
+    the error names that page either way."""
     pdf = tmp_path / "late_error.pdf"
     with pikepdf.open(long_pdf) as doc:
-        annots = doc.pages[30].obj.Annots
+        annots = doc.pages[LONG_PAGES - 1].obj.Annots
         del annots[0].Rect
         doc.save(pdf)
     errors = []
@@ -403,20 +433,23 @@ def test_an_error_in_a_workers_range_names_its_page(long_pdf, tmp_path):
         with pytest.raises(ExtractError) as raised:
             extract(pdf, jobs=jobs)
         errors.append(str(raised.value))
-    assert errors[0] == errors[1] == f"{pdf}: page 31: damaged link annotation (KeyError: 'Rect')"
+    expected = f"{pdf}: page {LONG_PAGES}: damaged link annotation (KeyError: 'Rect')"
+    assert errors[0] == errors[1] == expected
 
 
 @pytest.mark.parametrize("every", [0, 5], ids=["header_on_first_page_only", "header_every_5th"])
-def test_a_table_that_does_not_repeat_its_header_reads_the_same_in_workers(every, tmp_path):
+def test_a_table_that_does_not_repeat_its_header_reads_the_same_in_workers(
+    every, few_pages_per_worker, tmp_path
+):
     """Pages without the header continue the columns of the page before; a worker's range
     that starts on such a page is read again from the previous range's columns."""
-    spec = _long_spec(6)
+    spec = _long_spec(LONG_TIMES)
     for i, page in enumerate(spec["pages"]):
         page["header"] = i == 0 or (every and i % every == 0)
     pdf = tmp_path / "no_repeated_header.pdf"
     builder().build(spec, pdf)
     alone = extract(pdf)
-    assert len(alone.rows) == 6 * 43
+    assert len(alone.rows) == LONG_TIMES * 43
     assert extract(pdf, jobs=2) == alone
 
 

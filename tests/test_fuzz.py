@@ -1,7 +1,8 @@
 """Seeded fuzz: the replica damaged in many ways gives the golden rows or one clean error.
 
 Rules covered, for every case (`python -m pipeline -q run --pdf X --out DIR --golden G`, run
-into a DIR that holds a good run's outputs):
+in a forked child of the test process (tests/forked.py) into a DIR that holds a good run's
+outputs):
 
 - the run ends within RUN_SECONDS;
 - it exits 0 and its outputs match the golden files, or
@@ -32,13 +33,12 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 import zlib
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import forked
 import pytest
 from pdfminer.ascii85 import ascii85decode
 
@@ -49,8 +49,6 @@ DEFAULT_CASES = 36
 CASES = int(os.environ.get("FUZZ_CASES", DEFAULT_CASES))
 # A bound on one run, not a benchmark: a good run takes about 2 s, most bad ones less.
 RUN_SECONDS = 30
-# Runs at a time (the machines have 2 cores).
-WORKERS = 2
 # Written by a validation failure beside the earlier outputs, which it leaves as they were.
 FAILED_VALIDATION = "validation.failed.json"
 
@@ -257,12 +255,9 @@ def run_case(seed: int, work: Path, good: Path) -> Outcome:
     out = work / f"out{seed}"
     shutil.copytree(good, out)
     before = _snapshot(out)
-    command = [sys.executable, "-m", "pipeline", "-q", "run", "--pdf", str(pdf)]
-    command += ["--out", str(out), "--golden", str(GOLDEN)]
+    command = ["-q", "run", "--pdf", str(pdf), "--out", str(out), "--golden", str(GOLDEN)]
     try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=RUN_SECONDS, check=False
-        )
+        done = forked.run(command, timeout=RUN_SECONDS)
     except subprocess.TimeoutExpired:
         return Outcome(seed, mutation, "failure", f"still running after {RUN_SECONDS} s")
     kind, detail = _judge(done, pdf, before, _snapshot(out))
@@ -324,22 +319,21 @@ def _judge(
 
 
 @pytest.fixture(scope="module")
-def outcomes(request, tmp_path_factory) -> dict[int, Future[Outcome]]:
-    """Run the selected cases, WORKERS at a time; print the counts when the module is done."""
-    selected = [
-        item.callspec.params["seed"]
-        for item in request.session.items
-        if item.module.__name__ == __name__ and hasattr(item, "callspec")
-    ]
-    work = tmp_path_factory.mktemp("fuzz")
-    good = work / "good"
-    command = [sys.executable, "-m", "pipeline", "-q", "run", "--pdf", str(REPLICA)]
-    subprocess.run([*command, "--out", str(good)], check=True, timeout=RUN_SECONDS * 4)
-    pool = ThreadPoolExecutor(WORKERS)
-    futures = {seed: pool.submit(run_case, seed, work, good) for seed in selected}
-    yield futures
-    pool.shutdown(wait=True)
-    results = [future.result() for future in futures.values() if future.done()]
+def good(tmp_path_factory) -> Path:
+    """A good run's outputs, which every case runs into a copy of."""
+    good = tmp_path_factory.mktemp("fuzz") / "good"
+    done = forked.run(["-q", "run", "--pdf", str(REPLICA), "--out", str(good)], timeout=RUN_SECONDS)
+    assert done.returncode == 0, done.stderr
+    return good
+
+
+@pytest.fixture(scope="module")
+def outcomes(request) -> dict[int, Outcome]:
+    """The outcome of each case this process ran; their counts are printed when the module is
+    done (under pytest-xdist, each worker prints its own)."""
+    outcomes: dict[int, Outcome] = {}
+    yield outcomes
+    results = list(outcomes.values())
     counts = collections.Counter(outcome.kind for outcome in results)
     lines = [
         f"fuzz: {len(results)} cases: {counts['golden']} golden, {counts['error']} clean errors, "
@@ -370,7 +364,7 @@ def _seeds() -> list:
 
 
 @pytest.mark.parametrize("seed", _seeds())
-def test_damaged_replica_gives_the_golden_rows_or_one_clean_error(seed, outcomes):
-    outcome = outcomes[seed].result()
+def test_damaged_replica_gives_the_golden_rows_or_one_clean_error(seed, good, outcomes, tmp_path):
+    outcome = outcomes[seed] = run_case(seed, tmp_path, good)
 
     assert outcome.kind in ("golden", "error", "different"), str(outcome)
