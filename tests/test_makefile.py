@@ -15,6 +15,7 @@ Makefile does not know fails here.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 import shutil
@@ -93,6 +94,7 @@ def _reads(modules: set[str]) -> set[str]:
     return {f for f in files if (ROOT / f).exists()}
 
 
+@functools.cache
 def _stage_inputs() -> dict[str, set[str]]:
     """Per stage, the package files its command reads."""
     cli = _closure({"__main__", "__init__"})
