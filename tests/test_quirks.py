@@ -99,10 +99,25 @@ def _run(pdf: Path, out: Path):
     )
 
 
+@pytest.fixture(scope="module")
+def golden_run(tmp_path_factory):
+    """Run a golden fixture once for the module; return its exit code, output and folder."""
+    runs = {}
+
+    def run(name: str) -> tuple[int, str, Path]:
+        if name not in runs:
+            out = tmp_path_factory.mktemp(name)
+            result = _run(QUIRKS / f"{name}.pdf", out)
+            runs[name] = (result.exit_code, result.output, out)
+        return runs[name]
+
+    return run
+
+
 @pytest.mark.parametrize("name", GOLDEN_FIXTURES)
-def test_quirk_fixture_gives_the_golden_rows(name, tmp_path):
-    result = _run(QUIRKS / f"{name}.pdf", tmp_path)
-    assert result.exit_code == 0, result.output
+def test_quirk_fixture_gives_the_golden_rows(name, golden_run):
+    exit_code, output, _ = golden_run(name)
+    assert exit_code == 0, output
 
 
 def test_body_font_without_unicode_mapping_is_an_error_naming_page_and_cell(tmp_path):
@@ -390,11 +405,11 @@ def _radical_chars(pdf_path: Path) -> list[int]:
 
 
 @pytest.mark.parametrize("name", ["radicals", "dashed"])
-def test_validation_counts_the_radicals_unified_per_page(name, tmp_path):
-    pdf = QUIRKS / f"{name}.pdf"
-    assert _run(pdf, tmp_path).exit_code == 0
-    report = json.loads((tmp_path / "validation.json").read_text(encoding="utf-8"))
-    expected = _radical_chars(pdf)
+def test_validation_counts_the_radicals_unified_per_page(name, golden_run):
+    exit_code, output, out = golden_run(name)
+    assert exit_code == 0, output
+    report = json.loads((out / "validation.json").read_text(encoding="utf-8"))
+    expected = _radical_chars(QUIRKS / f"{name}.pdf")
     assert [page["unified"] for page in report["pages"]] == expected
     assert report["unified_radicals"] == sum(expected)
     assert (report["unified_radicals"] > 0) is (name == "radicals")
