@@ -101,6 +101,7 @@ MUTATE_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 mutate: $(STAMP) ## Mutation-test pipeline/ (MODULES="pipeline/text.py ..." for some files only)
 	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(MUTANTS)
 	$(BIN)/mutmut results
+	$(PY) tests/mutation_scores.py
 
 fuzz: $(STAMP) ## Run the seeded fuzz test on 400 damaged replicas (FUZZ_CASES=N for another count)
 	FUZZ_CASES=$${FUZZ_CASES:-400} $(BIN)/pytest -q -n auto tests/test_fuzz.py
