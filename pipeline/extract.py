@@ -368,7 +368,8 @@ def _open(pdf_path: Path, watch: Watch) -> pdfplumber.PDF:
             watch.check_document(pdf.doc)
             try:
                 watch.check_page_count(len(pdf.pages))  # parses the page tree: damage shows here
-            except DAMAGED_PAGE_ERRORS as exc:
+            except (*DAMAGED_PAGE_ERRORS, TypeError, ValueError, KeyError) as exc:
+                # A page entry of the wrong type (`/Rotate /X`) fails in pdfplumber's Page.
                 raise ExtractError(f"{pdf_path}: truncated or damaged PDF ({exc})") from exc
     except (ExtractError, LimitExceeded, DamagedContent) as exc:
         if pdf is not None:
