@@ -18,13 +18,16 @@ Rules covered:
 - only the disclosures are checked against the rules that warn; each doubt about a URL
   (link annotation, nested scheme, host, unknown company, repeated) is its own warning, with
   its message; a host warning lists every domain of the company; a URL that is not http(s)
-  is an error and is not checked against the company's hosts.
+  is an error and is not checked against the company's hosts;
+- a declared table gives an Arrow schema with each column's type, nullability and description
+  (and the metadata given, or none) and a Markdown data dictionary of one line per column.
 """
 
 import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from pipeline.companies import Company
@@ -32,6 +35,7 @@ from pipeline.extract import extract
 from pipeline.normalize import normalize
 from pipeline.records import Disclosure, Document, DocumentRow, Incident, Mention, Source
 from pipeline.repair import repair
+from pipeline.schema import Column, arrow_schema, markdown_table
 from pipeline.tables import DATE_WINDOW_BEFORE, _schema, is_http_url
 from pipeline.tables import validate as validate_tables
 
@@ -510,4 +514,31 @@ def test_a_url_host_warning_names_the_companys_domains():
         "https://www.kepco.co.jp/1.pdf",
         "host www.kepco.co.jp is not one of 東北電力's domains (tohoku-epco.co.jp):"
         " is the row under the right company?",
+    )
+
+
+# --- The declaration, as Arrow and as Markdown ----------------------------------------------------
+
+COLUMNS = (
+    Column("page", pa.int16(), False, "1-based page."),
+    Column("summary", pa.string(), True, "補足: its items."),
+)
+
+
+def test_a_declared_table_gives_an_arrow_schema_with_each_columns_type_and_description():
+    schema = arrow_schema(COLUMNS, {"source": "raw/x.pdf"})
+    assert [(f.name, f.type, f.nullable, f.metadata) for f in schema] == [
+        ("page", pa.int16(), False, {b"description": b"1-based page."}),
+        ("summary", pa.string(), True, {b"description": "補足: its items.".encode()}),
+    ]
+    assert schema.metadata == {b"source": b"raw/x.pdf"}
+    assert arrow_schema(COLUMNS).metadata is None
+
+
+def test_a_declared_table_gives_a_markdown_data_dictionary_one_line_per_column():
+    assert markdown_table(COLUMNS) == (
+        "| column | type | null | description |\n"
+        "|---|---|---|---|\n"
+        "| `page` | int16 | no | 1-based page. |\n"
+        "| `summary` | string | yes | 補足: its items. |"
     )
