@@ -1,7 +1,48 @@
-"""Tests for pipeline.download against real HTTP servers on 127.0.0.1."""
+"""Tests for pipeline.download against real HTTP servers on 127.0.0.1.
+
+Rules covered:
+
+- a download saves the PDF and a manifest (url, final_url, sha256, size, fetched_at in UTC to
+  the second, content_type, source, history), written as JSON indented by two spaces, in
+  UTF-8 with non-ASCII as is, ending in a newline; the request's User-Agent names the pipeline;
+- a network copy matching its manifest is returned without a request; it is fetched again
+  when its bytes no longer match, when it is no usable PDF (the log says why, and it is not
+  kept), when the manifest names another URL or is no JSON object, when the manifest says
+  replica, or when force is set;
+- a different document replaces the copy and the old one is kept as x.<sha256[:12]>.pdf with
+  a history entry (fetched_at and final_url only if the manifest described it); the same
+  document refreshes fetched_at only and leaves the file's time alone; a copy that cannot be
+  moved aside is one error line naming where it would have gone, and nothing changes;
+- 404 is not retried, and after a redirect names where it came from; 503 then 200 succeeds;
+  500 forever fails after the retries, waiting longer each time; a TLS failure is not retried;
+- a host never reached (refused, no such name, connect timeout) is not retried and is offline:
+  the replica, if given and a PDF, is put at dest with one printed warning, and its manifest
+  keeps the history; a replica never replaces an earlier download; a missing replica is
+  named; an HTTP error, a reset or a TLS failure never uses it; offline again leaves the
+  replica copy alone, and writes its manifest again if it was lost;
+- the whole download ends by its deadline (a drip-fed body, saying the bytes received of
+  those declared, if any; no answer; a Retry-After past it); a read that stalls times out; a
+  body cut short is retried; a failure shows the innermost error of urllib3's chain (cause
+  before args, the type's name if it has no text), a refused connection the socket's error;
+- a body is refused when empty, not a PDF (its content type, or "not given", and first
+  bytes quoted), an HTML page (by content type or by a first doctype or html tag, in any
+  case), cut short or damaged, without pages, or over max_bytes (by Content-Length, or while
+  reading); junk before the header within the first kilobyte is allowed; a header, or an html
+  tag, after it is not looked at; exactly max_bytes is accepted; a gzip-encoded body is saved
+  decoded;
+- only https, or http when allowed; a URL needs a host; hosts outside the allow-list are
+  refused, naming the allowed ones sorted ("none" for an empty list), whatever the case;
+  each redirect hop is vetted before it is requested; more than max_redirects are refused;
+- nonsense limits are refused naming the first (timeout, max_bytes and deadline more than 0,
+  the others 0 or more); limits at their least are accepted;
+- runs into one folder take turns; part files left by a killed run go with the next run; a
+  folder that cannot be written or made, or a folder given as dest, is one error line before
+  any request; a read-only folder still serves its good copy; new files follow the umask.
+"""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -24,12 +65,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+import pipeline
 from pipeline.cli import cli
-from pipeline.download import download
+from pipeline.download import _innermost, download
 from pipeline.errors import DownloadError
 from pipeline.pdfsniff import looks_like_pdf
 
@@ -160,9 +203,11 @@ def _reset(_, connection: socket.socket) -> None:
     connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
-def _drip(body: bytes, every: float) -> Callable:
-    """Return an answer that sends a 200 head, then body one byte every `every` seconds."""
-    head = f"HTTP/1.1 200 OK\r\nContent-Type: {PDF_TYPE}\r\nContent-Length: {len(body)}\r\n\r\n"
+def _drip(body: bytes, every: float, *, length: bool = True) -> Callable:
+    """Return an answer that sends a 200 head (with a Content-Length unless length is false),
+    then body one byte every `every` seconds."""
+    declared = f"Content-Length: {len(body)}\r\n" if length else ""
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: {PDF_TYPE}\r\n{declared}\r\n"
 
     def answer(server: _RawServer, connection: socket.socket) -> None:
         if _read_request(connection):
@@ -187,6 +232,16 @@ def raw_server() -> Iterator[Callable[..., _RawServer]]:
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture
+def full_backlog() -> Iterator[str]:
+    """Return the URL of a port on 127.0.0.1 whose accept queue is full: a connect() to it is
+    never answered (Linux drops the SYN), so it times out as an unreachable host's would."""
+    with socket.create_server(("127.0.0.1", 0), backlog=0) as server:
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/doc.pdf"
+        with socket.create_connection(server.getsockname()):  # fills the queue of one
+            yield url
 
 
 @pytest.fixture
@@ -244,6 +299,7 @@ def test_download_saves_the_pdf_and_a_manifest(httpserver, dest, make_pdf):
 
     assert dest.read_bytes() == body
     manifest = _manifest(dest)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", manifest["fetched_at"])
     fetched_at = datetime.fromisoformat(manifest.pop("fetched_at"))
     assert before <= fetched_at <= datetime.now(UTC)
     assert fetched_at.utcoffset() == timedelta(0)
@@ -261,6 +317,16 @@ def test_download_saves_the_pdf_and_a_manifest(httpserver, dest, make_pdf):
         "085_03_02.manifest.json",
         "085_03_02.pdf",
     ]
+
+
+def test_the_manifest_is_indented_utf8_json_ending_in_a_newline(httpserver, dest, make_pdf):
+    url = _serve_pdf(httpserver, "/資料.pdf", make_pdf("non-ASCII"))
+
+    download(url, dest, **FAST)
+
+    text = dest.with_suffix(".manifest.json").read_text(encoding="utf-8")
+    assert text.startswith(f'{{\n  "url": "{url}",\n  "final_url": ')
+    assert text.endswith('\n  "history": []\n}\n')
 
 
 def test_cached_copy_is_returned_without_a_request(httpserver, dest, good):
@@ -283,6 +349,63 @@ def test_cached_copy_that_no_longer_matches_its_manifest_is_fetched_again(
 
     assert _requests_to(httpserver, "/good.pdf") == 1
     assert dest.read_bytes() == body
+
+
+def test_cached_copy_that_is_not_a_pdf_is_fetched_again_saying_why(
+    httpserver, dest, good, make_pdf, caplog
+):
+    dest.write_bytes(b"not a pdf")  # and its manifest vouches for these bytes
+    stale = json.loads(good["manifest"]) | {"sha256": _sha256(b"not a pdf"), "size": 9}
+    dest.with_suffix(".manifest.json").write_text(json.dumps(stale), encoding="utf-8")
+    body = make_pdf("good")
+    url = _serve_pdf(httpserver, "/good.pdf", body)
+
+    with caplog.at_level(logging.INFO, logger="pipeline.download"):
+        download(url, dest, **FAST)
+
+    assert _requests_to(httpserver, "/good.pdf") == 1
+    assert dest.read_bytes() == body
+    assert f"{dest}: {url}: not a PDF (content-type not given; starts with b'not a pdf')" in (
+        caplog.messages
+    )
+    assert f"cached {dest} is not a usable PDF; fetching it again" in caplog.messages
+    assert f"{dest}: {dest}: not a PDF (content-type not given; starts with b'not a pdf')" in (
+        caplog.messages  # checked again before it is replaced, named by its path
+    )
+    assert sorted(p.name for p in dest.parent.iterdir()) == [  # a file that is no PDF is not kept
+        "085_03_02.manifest.json",
+        "085_03_02.pdf",
+    ]
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", '"a string"'])
+def test_a_manifest_that_is_not_a_json_object_is_ignored(httpserver, dest, good, make_pdf, text):
+    dest.with_suffix(".manifest.json").write_text(text, encoding="utf-8")
+    url = _serve_pdf(httpserver, "/good.pdf", make_pdf("good"))
+
+    download(url, dest, **FAST)
+
+    assert _requests_to(httpserver, "/good.pdf") == 1
+    assert _manifest(dest)["sha256"] == _sha256(good["pdf"])
+
+
+def test_cached_copy_of_another_url_is_fetched_again(httpserver, dest, good, make_pdf):
+    body = make_pdf("from elsewhere")
+    url = _serve_pdf(httpserver, "/other.pdf", body)
+
+    download(url, dest, **FAST)
+
+    assert _requests_to(httpserver, "/other.pdf") == 1
+    assert dest.read_bytes() == body
+    assert _manifest(dest)["url"] == url
+
+
+def test_the_request_names_the_pipeline_and_requests_in_its_user_agent(httpserver, dest, make_pdf):
+    download(_serve_pdf(httpserver, "/doc.pdf", make_pdf("who")), dest, **FAST)
+
+    [(request, _)] = httpserver.log
+    expected = f"meti-disclosures/{pipeline.__version__} python-requests/{requests.__version__}"
+    assert request.headers["User-Agent"] == expected
 
 
 def test_force_fetches_again(httpserver, dest, good, make_pdf):
@@ -319,6 +442,45 @@ def test_changed_document_keeps_both_copies(httpserver, dest, good, make_pdf, ca
     assert (
         f"document changed: {_sha256(old)[:12]} → {_sha256(new)[:12]}; previous copy kept at {kept}"
     ) in caplog.messages
+
+
+def test_kept_copy_its_manifest_does_not_describe_has_no_fetched_at_or_final_url(
+    httpserver, dest, good, make_pdf
+):
+    edited = make_pdf("edited by hand")  # a PDF, but not the one the manifest describes
+    dest.write_bytes(edited)
+    url = _serve_pdf(httpserver, "/good.pdf", make_pdf("good"))
+
+    download(url, dest, **FAST)
+
+    kept = dest.with_name(f"085_03_02.{_sha256(edited)[:12]}.pdf")
+    assert kept.read_bytes() == edited
+    assert _manifest(dest)["history"] == [
+        {
+            "sha256": _sha256(edited),
+            "fetched_at": None,
+            "final_url": None,
+            "size": len(edited),
+            "kept_at": kept.name,
+        }
+    ]
+
+
+def test_a_copy_that_cannot_be_moved_aside_is_one_error_line_naming_where(
+    httpserver, dest, good, make_pdf
+):
+    kept = dest.with_name(f"085_03_02.{_sha256(good['pdf'])[:12]}.pdf")
+    kept.mkdir()  # in the way of the earlier copy
+    url = _serve_pdf(httpserver, "/good.pdf", make_pdf("revised"))
+
+    with pytest.raises(DownloadError) as error:
+        download(url, dest, force=True, **FAST)
+
+    assert (
+        str(error.value) == f"{kept}: cannot write: [Errno 21] Is a directory: '{dest}' -> '{kept}'"
+    )
+    assert dest.read_bytes() == good["pdf"]
+    assert dest.with_suffix(".manifest.json").read_bytes() == good["manifest"]
 
 
 def test_same_document_refreshes_fetched_at_only(httpserver, dest, good, make_pdf):
@@ -377,6 +539,20 @@ def test_503_then_200_is_retried_and_succeeds(httpserver, dest, make_pdf):
     assert dest.read_bytes() == body
 
 
+def test_an_error_status_after_a_redirect_names_where_it_came_from(httpserver, dest):
+    httpserver.expect_request("/moved.pdf").respond_with_response(
+        Response(status=301, headers={"Location": "/gone.pdf"})
+    )
+    httpserver.expect_request("/gone.pdf").respond_with_data("nope", status=404)
+    url = httpserver.url_for("/moved.pdf")
+
+    with pytest.raises(DownloadError) as error:
+        download(url, dest, **FAST)
+
+    expected = f"{url}: HTTP 404 Not Found from {httpserver.url_for('/gone.pdf')} after 1 attempt"
+    assert str(error.value) == expected
+
+
 def test_500_forever_fails_after_the_retries_with_growing_backoff(httpserver, dest, good):
     httpserver.expect_request("/broken.pdf").respond_with_data("oops", status=500)
     url = httpserver.url_for("/broken.pdf")
@@ -401,8 +577,10 @@ def test_connection_refused_fails_without_a_replica(dest, good, capsys):
     with pytest.raises(DownloadError) as error:
         download(url, dest, force=True, retries=1, **FAST)
 
-    assert re.fullmatch(  # refused is not retried: nobody is listening a moment later either
-        rf"{re.escape(url)}: connection failed after 1 attempt: .*Connection refused",
+    # Refused is not retried: nobody is listening a moment later either. The detail is the
+    # socket's error, not urllib3's wrapping of it.
+    assert re.fullmatch(
+        rf"{re.escape(url)}: connection failed after 1 attempt: \[Errno \d+\] Connection refused",
         str(error.value),
     )
     assert "REPLICA" not in capsys.readouterr().err
@@ -448,6 +626,97 @@ def test_connection_refused_uses_the_replica_loudly(dest, tmp_path, make_pdf, ca
     assert manifest["url"] == url
     assert manifest["final_url"] == replica.resolve().as_uri()
     assert manifest["sha256"] == _sha256(replica.read_bytes())
+
+
+def test_connect_timeout_is_offline_and_uses_the_replica(
+    full_backlog, dest, tmp_path, make_pdf, capsys
+):
+    replica = tmp_path / "replica.pdf"
+    replica.write_bytes(make_pdf("replica"))
+
+    assert download(full_backlog, dest, timeout=0.1, retries=0, replica=replica, **FAST) == dest
+
+    assert dest.read_bytes() == replica.read_bytes()
+    assert capsys.readouterr().err == (
+        "WARNING: network unreachable (connection timed out after 1 attempt: no answer in 0.1 s); "
+        f"using the bundled REPLICA {replica} at {dest}, not the original document {full_backlog}\n"
+    )
+
+
+def test_replica_that_is_not_a_pdf_is_refused_naming_it(dest, tmp_path, capsys):
+    replica = tmp_path / "replica.pdf"
+    replica.write_bytes(b"not a pdf either")
+
+    with pytest.raises(DownloadError) as error:
+        download(f"http://127.0.0.1:{_free_port()}/doc.pdf", dest, replica=replica, **FAST)
+
+    expected = f"{replica}: not a PDF (content-type not given; starts with b'not a pdf either')"
+    assert str(error.value) == expected
+    assert "REPLICA" not in capsys.readouterr().err
+    assert not dest.exists()
+
+
+def test_replica_copy_whose_manifest_was_lost_gets_one_again(dest, tmp_path, make_pdf, capsys):
+    replica = tmp_path / "replica.pdf"
+    replica.write_bytes(make_pdf("replica"))
+    url = f"http://127.0.0.1:{_free_port()}/doc.pdf"
+    download(url, dest, replica=replica, **FAST)
+    dest.with_suffix(".manifest.json").unlink()
+
+    download(url, dest, replica=replica, **FAST)
+
+    manifest = _manifest(dest)
+    assert (manifest["source"], manifest["url"]) == ("replica", url)
+    assert manifest["sha256"] == _sha256(replica.read_bytes())
+
+
+def test_replica_carries_the_history_of_earlier_downloads(
+    httpserver, dest, good, tmp_path, make_pdf, capsys
+):
+    url = _serve_pdf(httpserver, "/good.pdf", make_pdf("revised"))
+    download(url, dest, force=True, **FAST)
+    history = _manifest(dest)["history"]
+    assert [entry["sha256"] for entry in history] == [_sha256(good["pdf"])]
+    dest.unlink()  # the network copy is gone; its manifest and the kept copy stay
+    replica = tmp_path / "replica.pdf"
+    replica.write_bytes(make_pdf("replica"))
+
+    download(f"http://127.0.0.1:{_free_port()}/doc.pdf", dest, replica=replica, **FAST)
+
+    manifest = _manifest(dest)
+    assert manifest["source"] == "replica"
+    assert manifest["history"] == history
+
+
+def _drop_history(dest: Path) -> None:
+    """Rewrite dest's manifest as written before manifests had a history."""
+    path = dest.with_suffix(".manifest.json")
+    old = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if k != "history"}
+    path.write_text(json.dumps(old), encoding="utf-8")
+
+
+def test_manifest_without_history_has_none_when_a_changed_document_comes(
+    httpserver, dest, good, make_pdf
+):
+    _drop_history(dest)
+
+    download(_serve_pdf(httpserver, "/good.pdf", make_pdf("revised")), dest, force=True, **FAST)
+
+    assert [entry["sha256"] for entry in _manifest(dest)["history"]] == [_sha256(good["pdf"])]
+
+
+def test_manifest_without_history_has_none_when_the_replica_comes(
+    dest, good, tmp_path, make_pdf, capsys
+):
+    _drop_history(dest)
+    dest.unlink()  # the network copy is gone; its manifest stays
+    replica = tmp_path / "replica.pdf"
+    replica.write_bytes(make_pdf("replica"))
+
+    download(f"http://127.0.0.1:{_free_port()}/doc.pdf", dest, replica=replica, **FAST)
+
+    assert _manifest(dest)["source"] == "replica"
+    assert _manifest(dest)["history"] == []
 
 
 def test_replica_copy_is_not_a_cache_hit(httpserver, dest, tmp_path, make_pdf, capsys):
@@ -539,6 +808,28 @@ def test_connection_reset_after_accept_is_an_error_not_the_replica(
     assert not dest.exists()
 
 
+def test_tls_failure_is_not_retried_nor_offline(raw_server, dest, tmp_path, make_pdf, capsys):
+    def plain_http(_, connection: socket.socket) -> None:  # answers a TLS hello in plain HTTP
+        connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    server = raw_server(answer=plain_http)
+    url = server.url.replace("http://", "https://")
+    replica = tmp_path / "replica.pdf"
+    replica.write_bytes(make_pdf("replica"))
+
+    with pytest.raises(DownloadError) as error:
+        download(url, dest, retries=2, backoff=0, replica=replica)
+
+    assert re.fullmatch(
+        rf"{re.escape(url)}: TLS failed after 1 attempt: "
+        r"\[SSL: WRONG_VERSION_NUMBER\] wrong version number \(_ssl\.c:\d+\)",
+        str(error.value),
+    )
+    assert server.connections == 1
+    assert "REPLICA" not in capsys.readouterr().err
+    assert not dest.exists()
+
+
 def test_offline_again_leaves_the_replica_copy_alone(dest, tmp_path, make_pdf, capsys):
     replica = tmp_path / "replica.pdf"
     replica.write_bytes(make_pdf("replica"))
@@ -570,6 +861,20 @@ def test_server_that_drips_is_stopped_at_the_deadline(raw_server, dest, good, ma
     assert 1.5 <= time.monotonic() - started < 3
     assert server.connections == 1
     _assert_untouched(dest, good)
+
+
+def test_server_that_drips_without_a_content_length_says_only_the_bytes_received(
+    raw_server, dest, make_pdf
+):
+    server = raw_server(answer=_drip(make_pdf("slowly"), every=0.02, length=False))
+
+    with pytest.raises(DownloadError) as error:
+        download(server.url, dest, timeout=0.5, deadline=0.2, **FAST)
+
+    assert re.fullmatch(
+        rf"{re.escape(server.url)}: download took longer than 0\.2 s \(\d+ bytes received\)",
+        str(error.value),
+    )
 
 
 def test_server_that_never_answers_is_stopped_at_the_deadline(raw_server, dest):
@@ -633,12 +938,33 @@ def test_connection_dropped_mid_body_is_retried_then_reported(raw_server, dest, 
     with pytest.raises(DownloadError) as error:
         download(server.url, dest, force=True, retries=1, **FAST)
 
-    assert re.fullmatch(
-        rf"{re.escape(server.url)}: transfer failed after 2 attempts: .*IncompleteRead.*",
-        str(error.value),
+    # The innermost error of urllib3's chain says what went wrong, without its wrappers.
+    assert str(error.value) == (
+        f"{server.url}: transfer failed after 2 attempts: "
+        f"IncompleteRead(100 bytes read, {len(body) - 100} more expected)"
     )
     assert server.connections == 2
     _assert_untouched(dest, good)
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (RuntimeError("only"), "only"),
+        (RuntimeError("outer", ValueError("inner")), "inner"),  # wrapped in the args
+        (RuntimeError("outer", RuntimeError("middle", ValueError("inner"))), "inner"),
+        (RuntimeError("outer", ConnectionResetError()), "ConnectionResetError"),  # no text
+    ],
+)
+def test_a_failure_is_shown_by_the_innermost_error_of_its_chain(error, shown):
+    assert _innermost(error) == shown
+
+
+def test_the_cause_of_a_failure_is_followed_before_its_args():
+    error = RuntimeError("outer", ValueError("in the args"))
+    error.__cause__ = OSError("the cause")
+
+    assert _innermost(error) == "the cause"
 
 
 # --- bodies that are not an acceptable PDF ----------------------------------------------------
@@ -668,6 +994,68 @@ def test_html_page_labelled_as_pdf_is_rejected(httpserver, dest):
     assert str(error.value) == f"{url}: got an HTML page (content-type {PDF_TYPE}), not a PDF"
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("Text/HTML; charset=utf-8", "Please log in"),  # by its content type, in any case
+        (PDF_TYPE, " \n<!DocType HTML><p>moved</p>"),  # by its doctype, in any case
+        (PDF_TYPE, "<HTML><body>moved</body></HTML>"),  # by its html tag, in any case
+    ],
+)
+def test_html_page_is_known_by_its_content_type_or_its_first_tag(
+    httpserver, dest, content_type, body
+):
+    httpserver.expect_request("/doc.pdf").respond_with_data(body, content_type=content_type)
+    url = httpserver.url_for("/doc.pdf")
+
+    with pytest.raises(DownloadError) as error:
+        download(url, dest, **FAST)
+
+    assert str(error.value) == f"{url}: got an HTML page (content-type {content_type}), not a PDF"
+
+
+def test_other_markup_is_not_a_pdf_nor_an_html_page(httpserver, dest):
+    httpserver.expect_request("/doc.pdf").respond_with_data("<p>moved</p>", content_type=PDF_TYPE)
+    url = httpserver.url_for("/doc.pdf")
+
+    with pytest.raises(DownloadError) as error:
+        download(url, dest, **FAST)
+
+    assert (
+        str(error.value)
+        == f"{url}: not a PDF (content-type {PDF_TYPE}; starts with b'<p>moved</p>')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"hello", "not a PDF (content-type not given; starts with b'hello')"),
+        (b"", "empty body (content-type not given)"),
+    ],
+)
+def test_body_without_a_content_type_says_not_given(raw_server, dest, body, reason):
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    server = raw_server(head + body, stall=False)
+
+    with pytest.raises(DownloadError) as error:
+        download(server.url, dest, retries=0, **FAST)
+
+    assert str(error.value) == f"{server.url}: {reason}"
+
+
+def test_gzip_encoded_body_is_saved_decoded(httpserver, dest, make_pdf):
+    body = make_pdf("compressed on the wire")
+    httpserver.expect_request("/doc.pdf").respond_with_data(
+        gzip.compress(body), content_type=PDF_TYPE, headers={"Content-Encoding": "gzip"}
+    )
+
+    download(httpserver.url_for("/doc.pdf"), dest, **FAST)
+
+    assert dest.read_bytes() == body
+    assert _manifest(dest)["size"] == len(body)
+
+
 def test_pdf_with_junk_before_its_header_is_accepted(httpserver, dest, make_pdf):
     body = b"JUNK BEFORE THE HEADER\r\n" * 20 + make_pdf("junk first")  # 480 bytes of junk
     url = _serve_pdf(httpserver, "/doc.pdf", body)
@@ -677,8 +1065,10 @@ def test_pdf_with_junk_before_its_header_is_accepted(httpserver, dest, make_pdf)
     assert dest.read_bytes() == body
 
 
-def test_header_past_the_first_kilobyte_is_not_a_pdf(httpserver, dest, make_pdf):
-    url = _serve_pdf(httpserver, "/doc.pdf", b" " * 1024 + make_pdf("too late"))
+@pytest.mark.parametrize("late", [b"%PDF-1.4", b"<html><body>moved</body></html>"])
+def test_header_past_the_first_kilobyte_is_not_a_pdf(httpserver, dest, make_pdf, late):
+    """Only the first kilobyte is looked at: neither a PDF header nor an html tag after it."""
+    url = _serve_pdf(httpserver, "/doc.pdf", b" " * 1024 + late + make_pdf("too late"))
 
     with pytest.raises(DownloadError) as error:
         download(url, dest, **FAST)
@@ -898,6 +1288,11 @@ def test_too_many_redirects_are_refused(httpserver, dest, good):
         ({"max_bytes": 0}, "max_bytes must be more than 0, not 0"),
         ({"timeout": 0}, "timeout must be more than 0, not 0"),
         ({"deadline": 0}, "deadline must be more than 0, not 0"),
+        ({"timeout": -1}, "timeout must be more than 0, not -1"),
+        ({"backoff": -0.5}, "backoff must be 0 or more, not -0.5"),
+        ({"max_redirects": -1}, "max_redirects must be 0 or more, not -1"),
+        ({"deadline": -1.5}, "deadline must be more than 0, not -1.5"),
+        ({"max_bytes": -1}, "max_bytes must be more than 0, not -1"),
     ],
 )
 def test_nonsense_limits_are_refused(limit, message, dest):
@@ -907,6 +1302,36 @@ def test_nonsense_limits_are_refused(limit, message, dest):
         download(url, dest, **limit)
 
     assert str(error.value) == f"{url}: {message}"
+
+
+def test_limits_at_their_least_are_accepted(httpserver, dest, make_pdf):
+    body = make_pdf("least")
+    url = _serve_pdf(httpserver, "/doc.pdf", body)
+
+    download(url, dest, retries=0, backoff=0, max_redirects=0, allow_http=True)
+
+    assert dest.read_bytes() == body
+
+
+def test_url_without_a_host_is_refused(dest):
+    with pytest.raises(DownloadError) as error:
+        download("https:///x.pdf", dest)
+
+    assert str(error.value) == "https:///x.pdf: no host in the URL"
+
+
+@pytest.mark.parametrize(
+    ("allowed", "shown"),
+    [([], "none"), (["www.emsc.meti.go.jp", "example.org"], "example.org, www.emsc.meti.go.jp")],
+)
+def test_the_refusal_lists_the_allowed_hosts_sorted(httpserver, dest, allowed, shown):
+    url = httpserver.url_for("/doc.pdf")
+
+    with pytest.raises(DownloadError) as error:
+        download(url, dest, allowed_hosts=allowed, **FAST)
+
+    assert str(error.value) == f"{url}: host 127.0.0.1 is not allowed (allowed: {shown})"
+    assert httpserver.log == []
 
 
 # --- the destination folder: turns, leftovers, permissions ------------------------------------
@@ -1032,6 +1457,22 @@ def test_folder_as_dest_is_one_line_before_any_request(
         download(url, Path(name), **FAST)
 
     assert str(error.value) == f"{name}: is a directory; give the PDF's file name, e.g. raw/x.pdf"
+    assert httpserver.log == []
+
+
+def test_folder_that_cannot_be_made_is_one_line_before_any_request(httpserver, tmp_path):
+    (tmp_path / "raw").write_text("a file where the folder should be", encoding="utf-8")
+    dest = tmp_path / "raw" / "085_03_02.pdf"
+    url = httpserver.url_for("/doc.pdf")
+
+    with pytest.raises(DownloadError) as error:
+        download(url, dest, **FAST)
+
+    folder = tmp_path / "raw"
+    assert (
+        str(error.value)
+        == f"{folder}: cannot create the directory: [Errno 17] File exists: '{folder}'"
+    )
     assert httpserver.log == []
 
 

@@ -3,24 +3,38 @@
 Rules covered:
 
 - a stream that decodes to exactly the per-stream cap is read; one byte more is refused,
-  whatever the filter (FlateDecode and LZWDecode stop while decoding, others are checked after);
+  whatever the filter (FlateDecode and LZWDecode stop while decoding, others are checked after,
+  and the message says which);
 - the streams of one document together are capped;
 - a page that draws more objects than the cap is refused; one at the cap is read;
 - a page that runs past its deadline is stopped, and the timer is disarmed afterwards; outside
   the main thread the checks made while parsing stop it;
-- every patch into pdfminer is undone when the reading ends, also after an error;
-- the document's page count and object count are capped, and so is the file's size;
+- Watch.tick looks at the clock on every CLOCK_EVERY-th call, not before;
+- every patch into pdfminer is undone when the reading ends, also after an error; while it is
+  on, pdfminer's zlib still offers every other zlib function, and a call with zlib's own
+  arguments is passed on, uncapped;
+- the document's page count (the page tree's and the pages found) and object count are
+  capped, and so is the file's size: at the cap is read, one more refused; the objects of a
+  cross-reference stream are counted; a /Count that is not a number, or no page tree, is not
+  compared;
 - an inflate bomb (1 GiB of spaces in a 1 MB PDF) exits 1 with one `Error:` line naming the
   page, well within a time bound, and leaves earlier outputs as they were;
 - a page on which pdfminer met damage is refused naming the page: corrupt or cut-off zlib
-  data, an operand it could not use, a keyword that is no PDF operator, a missing content
-  stream, an object the cross-reference table lists that cannot be read; a keyword inside
-  BX/EX is allowed; a page tree that counts more pages than are found is damage;
+  data, an operand it could not use, a keyword that is no PDF operator (quoted to 20
+  characters), a missing content stream, a /Contents that is a number, or an array with a
+  missing entry, an object the cross-reference table lists that cannot be read (also when
+  only an earlier section of an updated file lists it); a keyword inside BX/EX, however
+  nested, is allowed, and an EX without its BX opens nothing; an inline image is read; a
+  page without /Contents is blank, not damaged; a page tree that counts more pages than are
+  found is damage;
+- a pdfminer report is damage by its logger's name (or a logger below it, not one whose name
+  only starts alike) and the start of its message;
 - a benign pdfminer warning (font metrics) does not fail the run: the rows are the golden ones.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import signal
@@ -32,6 +46,7 @@ import zlib
 from pathlib import Path
 
 import pdfplumber
+import pikepdf
 import pytest
 from click.testing import CliRunner
 from pdfminer import pdftypes
@@ -157,13 +172,22 @@ def test_a_stream_that_decodes_to_exactly_the_cap_is_read(name):
     assert _decoded(stream, Limits(max_stream_bytes=CAP)) == data
 
 
-@pytest.mark.parametrize("name", FILTERS)
-def test_a_stream_one_byte_over_the_cap_is_refused(name):
+@pytest.mark.parametrize(
+    ("name", "detail"),
+    [
+        ("FlateDecode", "an inline stream, FlateDecode inflates past the limit"),  # while decoding
+        ("LZWDecode", "an inline stream, LZWDecode decodes past the limit"),  # while decoding
+        ("ASCIIHexDecode", "an inline stream, ASCIIHexDecode decodes to 101 bytes"),  # after
+    ],
+)
+def test_a_stream_one_byte_over_the_cap_is_refused(name, detail):
     data = bytes(range(65, 65 + 25)) * 4 + b"!"
     stream = PDFStream({"Filter": LIT(name)}, FILTERS[name](data))
 
-    with pytest.raises(LimitExceeded, match=r"^a decoded stream exceeds the limit of 100 bytes \("):
+    with pytest.raises(LimitExceeded) as raised:
         _decoded(stream, Limits(max_stream_bytes=CAP))
+
+    assert str(raised.value) == f"a decoded stream exceeds the limit of 100 bytes ({detail})"
 
 
 def test_the_streams_of_a_document_are_capped_together():
@@ -190,13 +214,12 @@ def test_a_page_may_draw_up_to_the_object_cap(rects, refused, tmp_path):
     with reading(Limits(max_page_objects=100)) as watch, pdfplumber.open(pdf_path) as pdf:
         page = pdf.pages[0]
         if refused:
-            with (
-                pytest.raises(
-                    LimitExceeded, match="the number of objects drawn on the page exceeds"
-                ),
-                watch.page(page.page_obj),
-            ):
+            with pytest.raises(LimitExceeded) as raised, watch.page(page.page_obj):
                 page.rects  # noqa: B018
+            assert str(raised.value) == (
+                "the number of objects drawn on the page exceeds the limit of 100 "
+                "(chars, lines, rects, curves, images and figures)"
+            )
         else:
             with watch.page(page.page_obj):
                 assert len(page.rects) == rects
@@ -241,6 +264,37 @@ def test_outside_the_main_thread_the_deadline_is_checked_while_parsing(tmp_path)
     assert [str(exc) for exc in raised] == [
         "the time spent reading the page exceeds the limit of 0.2 s (wall clock)"
     ]
+
+
+def test_pdfminers_zlib_keeps_every_other_zlib_function_while_watched():
+    with reading():
+        assert pdftypes.zlib is not zlib
+        assert pdftypes.zlib.crc32(b"123456789") == 0xCBF43926  # the CRC-32 check value
+        assert pdftypes.zlib.decompressobj().decompress(zlib.compress(b"xx")) == b"xx"
+
+
+def test_a_zlib_call_with_zlib_s_own_arguments_is_passed_on_uncapped():
+    data = zlib.compress(b"x" * 10)
+    with reading(Limits(max_stream_bytes=1)):
+        assert pdftypes.zlib.decompress(data, 15) == b"x" * 10  # wbits
+        assert pdftypes.zlib.decompress(data, bufsize=64) == b"x" * 10
+
+
+def test_tick_looks_at_the_clock_every_clock_every_calls():
+    watch = limits.Watch(Limits(page_seconds=0.001))  # made outside reading(): no timer
+    ticks = 0
+    with pytest.raises(LimitExceeded) as raised, watch.page():
+        while time.monotonic() <= watch.deadline:
+            pass
+        # Past the deadline: the clock is looked at on the CLOCK_EVERY-th tick, not before.
+        for _ in range(2 * limits.CLOCK_EVERY):
+            ticks += 1
+            watch.tick()
+
+    assert ticks == limits.CLOCK_EVERY
+    assert str(raised.value) == (
+        "the time spent reading the page exceeds the limit of 0.001 s (wall clock)"
+    )
 
 
 def test_every_patch_is_undone_also_after_an_error():
@@ -304,13 +358,74 @@ def test_the_object_count_is_capped(tmp_path):
     )
 
 
+def test_a_document_at_the_page_and_object_caps_is_read(tmp_path):
+    pdf_path = _write(tmp_path, "two.pdf", _pdf(_stream(TEXT), _stream(TEXT)))
+
+    with reading(Limits(max_pages=2, max_objects=6)) as watch, pdfplumber.open(pdf_path) as pdf:
+        watch.check_document(pdf.doc)
+        watch.check_page_count(len(pdf.pages))
+
+    assert watch.counted_pages == 2
+
+
+def test_pages_found_past_the_cap_are_refused_when_the_page_tree_counts_fewer(tmp_path):
+    pdf = _pdf(_stream(TEXT), _stream(TEXT)).replace(b"/Count 2", b"/Count 1")
+    pdf_path = _write(tmp_path, "two.pdf", pdf)
+
+    with reading(Limits(max_pages=1)) as watch, pdfplumber.open(pdf_path) as pdf:
+        watch.check_document(pdf.doc)  # the page tree claims no more than the cap
+        with pytest.raises(LimitExceeded) as raised:
+            watch.check_page_count(len(pdf.pages))
+
+    assert str(raised.value) == "the number of pages exceeds the limit of 1 (2 pages)"
+
+
+def test_a_page_tree_count_that_is_not_a_number_is_not_compared(tmp_path):
+    pdf = _pdf(_stream(TEXT), _stream(TEXT)).replace(b"/Count 2", b"/Count (2)")
+    pdf_path = _write(tmp_path, "two.pdf", pdf)
+
+    with reading(Limits(max_pages=1)) as watch, pdfplumber.open(pdf_path) as pdf:
+        watch.check_document(pdf.doc)
+        watch.check_page_count(1)  # neither the cap's nor the tree's count is passed
+
+    assert watch.counted_pages is None
+
+
+def test_the_objects_of_a_cross_reference_stream_are_counted(tmp_path):
+    """PDF 1.5 files list their objects in a stream of ranges (here 0 to 8), not in a table."""
+    source = pikepdf.open(io.BytesIO(_pdf(_stream(TEXT), _stream(TEXT))))
+    pdf_path = tmp_path / "xref-stream.pdf"
+    source.save(pdf_path, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+
+    with (
+        reading(Limits(max_objects=8)) as watch,
+        pdfplumber.open(pdf_path) as pdf,
+        pytest.raises(LimitExceeded) as raised,
+    ):
+        watch.check_document(pdf.doc)
+
+    assert str(raised.value) == (
+        "the number of objects exceeds the limit of 8 (9 in the cross-reference table)"
+    )
+
+
+def test_a_catalog_without_a_page_tree_has_no_count(tmp_path):
+    pdf_path = _write(tmp_path, "nopages.pdf", _pdf(_stream(TEXT)).replace(b" /Pages 2 0 R", b""))
+
+    with reading(Limits(max_pages=1)) as watch, pdfplumber.open(pdf_path) as pdf:
+        watch.check_document(pdf.doc)
+
+    assert watch.counted_pages is None
+
+
 @pytest.mark.parametrize(
     ("size", "refused"), [(limits.MAX_FILE_BYTES, False), (limits.MAX_FILE_BYTES + 1, True)]
 )
 def test_the_file_size_is_capped(size, refused):
     if refused:
-        with pytest.raises(LimitExceeded, match=r"the file size exceeds the limit of 50 MiB"):
+        with pytest.raises(LimitExceeded) as raised:
             limits.check_file_size(size)
+        assert str(raised.value) == "the file size exceeds the limit of 50 MiB (52,428,801 bytes)"
     else:
         limits.check_file_size(size)
 
@@ -391,6 +506,42 @@ def test_a_page_with_damage_fails_naming_the_page(name, tmp_path):
     assert re.fullmatch(pattern, str(raised.value)), str(raised.value)
 
 
+# The second page's /Contents (object 6 in the PDF _pdf writes), made into other things.
+CONTENTS = {
+    "array_with_a_missing_entry": (
+        b"/Contents [ 6 0 R 999 0 R ]",
+        b"",
+        "the page's content stream (object 999) is missing",
+    ),
+    "a_number": (b"/Contents 42", b"", "the page's content stream (42) is a int, not a stream"),
+    "reference_to_a_number": (
+        b"/Contents 6 0 R",
+        b"42",
+        "the page's content stream (object 6) is a int, not a stream",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CONTENTS)
+def test_contents_that_are_not_streams_are_damage_naming_the_entry(name, tmp_path):
+    contents, body, report = CONTENTS[name]
+    pdf = _pdf(_stream(TEXT), body or _stream(TEXT))
+    pdf_path = _write(tmp_path, f"{name}.pdf", pdf.replace(b"/Contents 6 0 R", contents))
+
+    with pytest.raises(ExtractError) as raised:
+        extract(pdf_path)
+
+    assert str(raised.value) == f"{pdf_path}: page 2: damaged content ({report})"
+
+
+def test_a_page_without_contents_is_blank_not_damage(tmp_path):
+    pdf = _pdf(_stream(TEXT)).replace(b"/Contents 4 0 R ", b"")
+    pdf_path = _write(tmp_path, "blank.pdf", pdf)
+
+    with reading() as watch, pdfplumber.open(pdf_path) as pdf, watch.page(pdf.pages[0].page_obj):
+        assert pdf.pages[0].chars == []
+
+
 def _shift_xref_entry(data: bytes, objid: int, by: int) -> bytes:
     """The PDF with the xref offset of objid moved by `by` bytes (the object stays put)."""
     entries = data.index(b"\n", data.rindex(b"\nxref\n") + len(b"\nxref\n")) + 1
@@ -403,6 +554,33 @@ def test_an_object_the_xref_lists_but_that_cannot_be_read_is_damage(tmp_path):
     """pdfminer reads the page's content stream while it reads the page tree: no page yet."""
     pdf = _pdf(_stream(TEXT), _stream(TEXT))
     pdf_path = _write(tmp_path, "xref.pdf", _shift_xref_entry(pdf, 6, 3))
+
+    with pytest.raises(ExtractError) as raised:
+        extract(pdf_path)
+
+    assert str(raised.value) == (
+        f"{pdf_path}: truncated or damaged PDF "
+        "(object 6 is in the cross-reference table but cannot be read)"
+    )
+
+
+def _update(data: bytes) -> bytes:
+    """The PDF with an incremental update appended: object 1 again, in a cross-reference
+    section of its own that points back (/Prev) to the first, which lists everything else."""
+    first = int(data[data.rindex(b"startxref") + len(b"startxref") :].split()[0])
+    size = int(re.search(rb"/Size (\d+)", data[first:]).group(1))
+    catalog = len(data)
+    out = data + b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 2\n0000000000 65535 f \n%010d 00000 n \n" % catalog
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Prev %d >>\n" % (size, first)
+    return out + b"startxref\n%d\n%%%%EOF\n" % xref
+
+
+def test_an_object_only_an_earlier_xref_section_lists_is_damage_when_unreadable(tmp_path):
+    """The newest section does not list object 6: the sections before it are looked at too."""
+    pdf = _shift_xref_entry(_pdf(_stream(TEXT), _stream(TEXT)), 6, 3)
+    pdf_path = _write(tmp_path, "update.pdf", _update(pdf))
 
     with pytest.raises(ExtractError) as raised:
         extract(pdf_path)
@@ -431,6 +609,39 @@ def test_an_unknown_keyword_inside_bx_ex_is_not_damage(tmp_path):
     pdf_path = _write(tmp_path, "bx.pdf", _pdf(_stream(b"BX 1 2 xyz EX " + TEXT)))
 
     with reading() as watch, pdfplumber.open(pdf_path) as pdf, watch.page(pdf.pages[0].page_obj):
+        assert "".join(c["text"] for c in pdf.pages[0].chars) == "Hello"
+
+
+@pytest.mark.parametrize(
+    ("content", "report"),
+    [
+        (b"BX BX EX xyz EX ", None),  # still inside the outer BX
+        (b"BX EX xyz ", "'xyz' at byte 6"),  # after the BX/EX pair
+        (b"EX xyz ", "'xyz' at byte 3"),  # an EX without its BX opens nothing
+        (b"abcdefghijklmnopqrstuvwxyz ", "'abcdefghijklmnopqrst' at byte 0"),  # cut to 20
+    ],
+)
+def test_an_unknown_keyword_is_damage_only_outside_every_bx_ex(content, report, tmp_path):
+    pdf_path = _write(tmp_path, "keyword.pdf", _pdf(_stream(content + TEXT)))
+
+    with reading() as watch, pdfplumber.open(pdf_path) as pdf:
+        if report is None:
+            with watch.page(pdf.pages[0].page_obj):
+                assert "".join(c["text"] for c in pdf.pages[0].chars) == "Hello"
+        else:
+            with pytest.raises(DamagedContent) as raised, watch.page(pdf.pages[0].page_obj):
+                pdf.pages[0].chars  # noqa: B018
+            expected = f"not a PDF operator in the content stream: {report}"
+            assert str(raised.value) == expected
+
+
+def test_an_inline_image_is_read_while_watched(tmp_path):
+    """BI/ID/EI: pdfminer reads the image's bytes from the position of ID, passed on as is."""
+    image = b"q 10 0 0 10 100 100 cm BI /W 1 /H 1 /BPC 8 /CS /G ID \x80 EI Q "
+    pdf_path = _write(tmp_path, "inline.pdf", _pdf(_stream(image + TEXT)))
+
+    with reading() as watch, pdfplumber.open(pdf_path) as pdf, watch.page(pdf.pages[0].page_obj):
+        assert [(i["width"], i["height"]) for i in pdf.pages[0].images] == [(10, 10)]
         assert "".join(c["text"] for c in pdf.pages[0].chars) == "Hello"
 
 
@@ -463,6 +674,8 @@ def test_a_benign_font_warning_leaves_the_rows_golden(tmp_path, caplog):
     [
         ("pdfminer.pdftypes", "Data-loss while decompressing corrupted data", True),
         ("pdfminer.psparser", "unknown token: pos=3", True),
+        ("pdfminer.psparser.child", "unknown token: pos=3", True),  # a logger below a name
+        ("pdfminer.psparserx", "unknown token: pos=3", False),  # a name that only starts alike
         ("pdfminer.pdfinterp", "Cannot set gray level because 'x' is an invalid float value", True),
         ("pdfminer.pdfdevice", "Cannot render horizontal string because …", True),
         ("pdfminer.pdfpage", "Invalid MediaBox in /Page, defaulting to US Letter", True),
