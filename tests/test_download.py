@@ -30,14 +30,16 @@ Rules covered:
   reading); junk before the header within the first kilobyte is allowed; a header, or an html
   tag, after it is not looked at; exactly max_bytes is accepted; a gzip-encoded body is saved
   decoded;
-- only https, or http when allowed; a URL needs a host; hosts outside the allow-list are
-  refused, naming the allowed ones sorted ("none" for an empty list), whatever the case;
-  each redirect hop is vetted before it is requested; more than max_redirects are refused;
+- only https, or http too when allowed; a URL needs a host; a URL requests cannot parse is
+  one error line; hosts outside the allow-list are refused, naming the allowed ones sorted
+  ("none" for an empty list), whatever the case; each redirect hop is vetted before it is
+  requested; more than max_redirects are refused;
 - nonsense limits are refused naming the first (timeout, max_bytes and deadline more than 0,
   the others 0 or more); limits at their least are accepted;
 - runs into one folder take turns; part files left by a killed run go with the next run; a
   folder that cannot be written or made, or a folder given as dest, is one error line before
-  any request; a read-only folder still serves its good copy; new files follow the umask.
+  any request; missing folders above dest are made, however deep; a read-only folder still
+  serves its good copy; new files follow the umask.
 """
 
 from __future__ import annotations
@@ -1186,6 +1188,19 @@ def test_allow_http_still_refuses_other_schemes(dest):
         download("file:///etc/passwd", dest, **FAST)
 
 
+def test_allow_http_still_allows_https(dest):
+    url = f"https://127.0.0.1:{_free_port()}/doc.pdf"
+
+    with pytest.raises(DownloadError) as error:
+        download(url, dest, retries=0, **FAST)
+
+    # Past the scheme check: the request was made, and nobody listens there.
+    assert re.fullmatch(
+        rf"{re.escape(url)}: connection failed after 1 attempt: \[Errno \d+\] Connection refused",
+        str(error.value),
+    )
+
+
 def test_host_not_in_the_allow_list_is_refused(httpserver, dest, good):
     url = _serve_pdf(httpserver, "/doc.pdf", good["pdf"])
 
@@ -1318,6 +1333,15 @@ def test_url_without_a_host_is_refused(dest):
         download("https:///x.pdf", dest)
 
     assert str(error.value) == "https:///x.pdf: no host in the URL"
+
+
+def test_url_that_requests_cannot_parse_is_one_error_line(dest):
+    url = "http://127.0.0.1:99999/doc.pdf"  # no such port: urllib3 refuses to parse it
+
+    with pytest.raises(DownloadError) as error:
+        download(url, dest, **FAST)
+
+    assert str(error.value) == f"{url}: Failed to parse: {url}"
 
 
 @pytest.mark.parametrize(
@@ -1474,6 +1498,15 @@ def test_folder_that_cannot_be_made_is_one_line_before_any_request(httpserver, t
         == f"{folder}: cannot create the directory: [Errno 17] File exists: '{folder}'"
     )
     assert httpserver.log == []
+
+
+def test_missing_folders_above_dest_are_made_however_deep(httpserver, tmp_path, make_pdf):
+    body = make_pdf("deep")
+    dest = tmp_path / "a" / "b" / "085_03_02.pdf"  # neither a nor b exists
+
+    download(_serve_pdf(httpserver, "/doc.pdf", body), dest, **FAST)
+
+    assert dest.read_bytes() == body
 
 
 def test_download_command_to_a_folder_is_one_error_line(tmp_path, monkeypatch):

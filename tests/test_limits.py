@@ -4,15 +4,17 @@ Rules covered:
 
 - a stream that decodes to exactly the per-stream cap is read; one byte more is refused,
   whatever the filter (FlateDecode and LZWDecode stop while decoding, others are checked after,
-  and the message says which);
-- the streams of one document together are capped;
+  and the message says which), and the message names every filter, or "no filter";
+- the streams of one document together are capped: exactly at the cap is read;
 - a page that draws more objects than the cap is refused; one at the cap is read;
 - a page that runs past its deadline is stopped, and the timer is disarmed afterwards; outside
-  the main thread the checks made while parsing stop it;
+  the main thread the checks made while parsing, and those made while drawing, stop it;
+- opening the document, or a page, past the document's deadline is stopped naming the
+  document and its limit, not the page's;
 - Watch.tick looks at the clock on every CLOCK_EVERY-th call, not before;
 - every patch into pdfminer is undone when the reading ends, also after an error; while it is
   on, pdfminer's zlib still offers every other zlib function, and a call with zlib's own
-  arguments is passed on, uncapped;
+  arguments (a wbits other than the default, a bufsize) is passed on, uncapped;
 - the document's page count (the page tree's and the pages found) and object count are
   capped, and so is the file's size: at the cap is read, one more refused; the objects of a
   cross-reference stream are counted; a /Count that is not a number, or no page tree, is not
@@ -22,11 +24,12 @@ Rules covered:
 - a page on which pdfminer met damage is refused naming the page: corrupt or cut-off zlib
   data, an operand it could not use, a keyword that is no PDF operator (quoted to 20
   characters), a missing content stream, a /Contents that is a number, or an array with a
-  missing entry, an object the cross-reference table lists that cannot be read (also when
-  only an earlier section of an updated file lists it); a keyword inside BX/EX, however
-  nested, is allowed, and an EX without its BX opens nothing; an inline image is read; a
-  page without /Contents is blank, not damaged; a page tree that counts more pages than are
-  found is damage;
+  missing entry or an entry that is no reference (quoted to 40 characters), an object the
+  cross-reference table lists that cannot be read (also when only an earlier section of an
+  updated file lists it); a keyword inside BX/EX, however nested, is allowed, and an EX
+  without its BX opens nothing; a BX/EX section between the operands of an operator leaves
+  them to it; an inline image is read; a page without /Contents is blank, not damaged; a page
+  tree that counts more pages than are found is damage;
 - a pdfminer report is damage by its logger's name (or a logger below it, not one whose name
   only starts alike) and the start of its message;
 - a benign pdfminer warning (font metrics) does not fail the run: the rows are the golden ones.
@@ -190,6 +193,30 @@ def test_a_stream_one_byte_over_the_cap_is_refused(name, detail):
     assert str(raised.value) == f"a decoded stream exceeds the limit of 100 bytes ({detail})"
 
 
+@pytest.mark.parametrize(
+    ("filters", "encode", "shown"),
+    [
+        (
+            [LIT("ASCIIHexDecode"), LIT("ASCIIHexDecode")],
+            lambda data: (data.hex().encode() + b">").hex().encode() + b">",
+            "ASCIIHexDecode ASCIIHexDecode",
+        ),
+        (None, lambda data: data, "no filter"),
+    ],
+)
+def test_the_refusal_names_every_filter_of_the_stream_or_no_filter(filters, encode, shown):
+    data = bytes(range(65, 65 + 25)) * 4 + b"!"
+    stream = PDFStream({"Filter": filters} if filters else {}, encode(data))
+
+    with pytest.raises(LimitExceeded) as raised:
+        _decoded(stream, Limits(max_stream_bytes=CAP))
+
+    assert str(raised.value) == (
+        f"a decoded stream exceeds the limit of 100 bytes (an inline stream, {shown} decodes "
+        "to 101 bytes)"
+    )
+
+
 def test_the_streams_of_a_document_are_capped_together():
     streams = [PDFStream({"Filter": LIT("FlateDecode")}, zlib.compress(b"x" * 80)) for _ in "ab"]
 
@@ -202,6 +229,15 @@ def test_the_streams_of_a_document_are_capped_together():
         "the total decoded from the document's streams exceeds the limit of 150 bytes "
         "(160 bytes so far)"
     )
+
+
+def test_the_streams_of_a_document_may_decode_to_exactly_the_total_cap():
+    streams = [PDFStream({"Filter": LIT("FlateDecode")}, zlib.compress(b"x" * 80)) for _ in "ab"]
+
+    with reading(Limits(max_stream_bytes=CAP, max_document_stream_bytes=160)) as watch:
+        assert [len(stream.get_data()) for stream in streams] == [80, 80]
+
+    assert watch.decoded_bytes == 160
 
 
 # --- Objects per page, time per page -----------------------------------------------------------
@@ -266,6 +302,63 @@ def test_outside_the_main_thread_the_deadline_is_checked_while_parsing(tmp_path)
     ]
 
 
+def test_a_document_step_past_the_document_s_deadline_is_stopped_naming_the_document():
+    with (
+        reading(Limits(document_seconds=0.05)) as watch,
+        pytest.raises(LimitExceeded) as raised,
+        watch.document(),
+    ):
+        while True:  # opening a document that never finishes: only the timer can stop it
+            pass
+
+    assert str(raised.value) == (
+        "the time spent reading the document exceeds the limit of 0.05 s (wall clock)"
+    )
+
+
+def test_a_page_step_past_the_document_s_deadline_is_stopped_naming_the_document():
+    with (
+        reading(Limits(document_seconds=0.05, page_seconds=10)) as watch,
+        pytest.raises(LimitExceeded) as raised,
+        watch.page(),
+    ):
+        while True:  # the page's own deadline is far off; the document's is not
+            pass
+
+    assert str(raised.value) == (
+        "the time spent reading the document exceeds the limit of 0.05 s (wall clock)"
+    )
+
+
+def test_outside_the_main_thread_the_deadline_is_checked_while_a_page_draws(tmp_path):
+    """One operator that draws many chars: only the checks made while drawing can stop it."""
+    chars = 2 * limits.CLOCK_EVERY
+    text = b"BT /F1 1 Tf 0 0 Td (%s) Tj ET" % (b"x" * chars)
+    pdf_path = _write(tmp_path, "chars.pdf", _pdf(_stream(text)))
+    raised: list[BaseException] = []
+    drawn: list[int] = []
+
+    def read() -> None:
+        with reading(Limits(page_seconds=0)) as watch, pdfplumber.open(pdf_path) as pdf:
+            page = pdf.pages[0]
+            page.page_obj.contents[0].get_data()  # decoded before the page's deadline
+            watch.calls = 0  # so that no operator lands on a multiple of CLOCK_EVERY
+            try:
+                with watch.page(page.page_obj):
+                    drawn.append(len(page.chars))
+            except LimitExceeded as exc:
+                raised.append(exc)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join(timeout=30)
+
+    assert drawn == []
+    assert [str(exc) for exc in raised] == [
+        "the time spent reading the page exceeds the limit of 0 s (wall clock)"
+    ]
+
+
 def test_pdfminers_zlib_keeps_every_other_zlib_function_while_watched():
     with reading():
         assert pdftypes.zlib is not zlib
@@ -276,7 +369,8 @@ def test_pdfminers_zlib_keeps_every_other_zlib_function_while_watched():
 def test_a_zlib_call_with_zlib_s_own_arguments_is_passed_on_uncapped():
     data = zlib.compress(b"x" * 10)
     with reading(Limits(max_stream_bytes=1)):
-        assert pdftypes.zlib.decompress(data, 15) == b"x" * 10  # wbits
+        raw = zlib.compressobj(wbits=-15)  # raw deflate: no zlib header, no checksum
+        assert pdftypes.zlib.decompress(raw.compress(b"x" * 10) + raw.flush(), -15) == b"x" * 10
         assert pdftypes.zlib.decompress(data, bufsize=64) == b"x" * 10
 
 
@@ -514,6 +608,11 @@ CONTENTS = {
         "the page's content stream (object 999) is missing",
     ),
     "a_number": (b"/Contents 42", b"", "the page's content stream (42) is a int, not a stream"),
+    "a_long_string_cut_to_40_characters": (
+        b"/Contents [ 6 0 R (" + b"x" * 50 + b") ]",
+        b"",
+        "the page's content stream (b'" + "x" * 38 + ") is a bytes, not a stream",
+    ),
     "reference_to_a_number": (
         b"/Contents 6 0 R",
         b"42",
@@ -633,6 +732,16 @@ def test_an_unknown_keyword_is_damage_only_outside_every_bx_ex(content, report, 
                 pdf.pages[0].chars  # noqa: B018
             expected = f"not a PDF operator in the content stream: {report}"
             assert str(raised.value) == expected
+
+
+def test_a_bx_ex_section_between_operands_leaves_them_to_their_operator(tmp_path):
+    content = b"0 0 BX nonsense EX 10 20 re f"  # the section's keywords are not operands
+    pdf_path = _write(tmp_path, "split.pdf", _pdf(_stream(content)))
+
+    with reading() as watch, pdfplumber.open(pdf_path) as pdf, watch.page(pdf.pages[0].page_obj):
+        rects = [(r["x0"], r["width"], r["height"]) for r in pdf.pages[0].rects]
+
+    assert rects == [(0, 10, 20)]
 
 
 def test_an_inline_image_is_read_while_watched(tmp_path):
