@@ -182,5 +182,8 @@ bench: $(STAMP) $(LONG) ## Time `run` against a bare pdfplumber pass, on the rep
 	$(PY) bench/bench.py $(REPLICA)
 	$(PY) bench/long.py --long $(LONG)
 
+bench-suite: $(STAMP) ## Time `make test` against the suite of an earlier commit (BASELINE=bc31c0d), side by side
+	$(PY) bench/suite.py $(if $(BASELINE),--baseline $(BASELINE))
+
 clean: ## Remove build/ and output/ (raw/ is kept)
 	rm -rf build $(OUT)/*.parquet $(OUT)/*.csv $(OUT)/*.json $(OUT)/*.png $(OUT)/*.html
