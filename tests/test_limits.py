@@ -316,6 +316,40 @@ def test_a_document_step_past_the_document_s_deadline_is_stopped_naming_the_docu
     )
 
 
+@pytest.mark.parametrize("seconds", [0.05, 0.3])  # below and above TIMER_REPEAT_SECONDS
+def test_the_timer_stops_a_step_at_its_deadline_before_or_after_its_repeat_interval(seconds):
+    start = time.monotonic()
+    with (
+        reading(Limits(document_seconds=seconds)) as watch,
+        pytest.raises(LimitExceeded),
+        watch.document(),
+    ):
+        while time.monotonic() - start < 5:  # only the timer can stop it in time
+            pass
+    assert time.monotonic() - start < 2
+
+
+def test_a_stop_swallowed_by_the_code_it_interrupts_comes_again():
+    """The timer repeats every TIMER_REPEAT_SECONDS past the deadline: code that catches the
+    first stop (a library's broad except) is stopped by the next."""
+    start = time.monotonic()
+    swallowed = 0
+    with (
+        reading(Limits(document_seconds=0.05)) as watch,
+        pytest.raises(LimitExceeded),
+        watch.document(),
+    ):
+        while time.monotonic() - start < 5:
+            try:
+                while time.monotonic() - start < 5:
+                    pass
+            except LimitExceeded:
+                swallowed += 1
+                if swallowed > 1:
+                    raise
+    assert swallowed == 2 and time.monotonic() - start < 2
+
+
 def test_a_page_step_past_the_document_s_deadline_is_stopped_naming_the_document():
     with (
         reading(Limits(document_seconds=0.05, page_seconds=10)) as watch,
