@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from reportlab.pdfgen import canvas
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Give the tests Python's own Ctrl-C handler even when the suite was started with SIGINT
+    ignored (a shell's background job, nohup), which Python would otherwise keep: the tests of
+    Ctrl-C and of workers that leave it to the main process need it."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 # --- Mutation testing: a mutant is judged by its own module's tests ---------------------------
 

@@ -28,7 +28,11 @@ def test_the_workers_initializer_ignores_ctrl_c():
 
 
 def test_a_pool_worker_leaves_ctrl_c_to_the_process_that_started_it():
-    with workers.pool(1) as pool:
-        handler = pool.apply_async(signal.getsignal, (signal.SIGINT,)).get(timeout=30)
-    assert handler == signal.SIG_IGN
-    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # the test process keeps it
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with workers.pool(1) as pool:
+            handler = pool.apply_async(signal.getsignal, (signal.SIGINT,)).get(timeout=30)
+        assert handler == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # kept here
+    finally:
+        signal.signal(signal.SIGINT, previous)
