@@ -81,6 +81,7 @@ from replica import builder, main_spec
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
+from tinypdf import pdf_file
 
 import pipeline.extract as ex
 import pipeline.ruling as ruling
@@ -1141,20 +1142,7 @@ def _tiny_pdf(*contents: bytes, count: int | None = None, trailer: bytes = b"") 
             b" /Resources %s >>" % (4 + 2 * i, font)
         )
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        trailer,
-        xref,
-    )
-    return bytes(out)
+    return pdf_file(objects, trailer)
 
 
 def _error(path):

@@ -58,6 +58,7 @@ from pdfminer.pdfdocument import PDFDocument
 from pdfminer.pdfinterp import PDFContentParser
 from pdfminer.pdftypes import PDFStream
 from pdfminer.psparser import LIT
+from tinypdf import pdf_file
 
 from pipeline import limits
 from pipeline.cli import cli
@@ -98,19 +99,7 @@ def _pdf(*contents: bytes | None, extra: bytes = b"") -> bytes:
             b"/Resources %s %s >>" % (target, font, extra)
         )
         objects.append(content if content is not None else b"null")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return pdf_file(objects)
 
 
 def _stream(data: bytes, filters: bytes = b"") -> bytes:
