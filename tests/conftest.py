@@ -6,11 +6,13 @@ import io
 import os
 import signal
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from reportlab.pdfgen import canvas
+
+pytest_plugins = ["pytester"]  # tests/test_conftest.py runs small suites through these hooks
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -53,6 +55,50 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept = [item for item in items if Path(item.path).resolve() in wanted]
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = kept
+
+
+def _recorded_calls() -> set[str] | None:
+    """mutmut's record of the functions the current test has called, while mutmut collects its
+    stats (MUTANT_UNDER_TEST=stats); None otherwise."""
+    if os.environ.get("MUTANT_UNDER_TEST") != "stats":
+        return None
+    from mutmut.state import state
+
+    return state()._stats
+
+
+_FIXTURE_CALLS: dict[pytest.FixtureDef[object], set[str]] = {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
+) -> Iterator[object]:
+    """While mutmut collects its stats, keep what a module- or session-scoped fixture calls as
+    it is set up: mutmut would give those calls to the first test that uses the fixture only."""
+    calls = _recorded_calls()
+    if calls is None or fixturedef.scope == "function":
+        return (yield)
+    before = set(calls)
+    calls.clear()
+    try:
+        return (yield)
+    finally:
+        _FIXTURE_CALLS[fixturedef] = set(calls)
+        calls |= before
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """...and give them to every test that uses the fixture, so that a mutant of a function the
+    fixture calls is judged by all of them (its run sets the fixture up anew, mutated)."""
+    result = yield
+    calls = _recorded_calls()
+    if calls is not None and isinstance(item, pytest.Function):
+        for name in item.fixturenames:
+            for fixturedef in item._fixtureinfo.name2fixturedefs.get(name, ()):
+                calls |= _FIXTURE_CALLS.get(fixturedef, set())
+    return result
 
 
 # --- Download: small real PDFs and a local HTTP server on 127.0.0.1 ---------------------------

@@ -7,7 +7,11 @@ Rules pinned:
 - a name that is not a mutant's (mutmut's stats run) narrows nothing;
 - every module of pipeline/ that mutmut mutates has judging files, and every one exists;
 - mutmut's test selection is exactly the union of the judging files, so that every judging
-  test is run for the stats and no other test slows them.
+  test is run for the stats and no other test slows them;
+- while mutmut collects its stats, what a module- or session-scoped fixture calls as it is set
+  up is recorded for every test that uses the fixture, directly or through another fixture,
+  and for no other test; a function-scoped fixture's calls stay its test's; outside the stats
+  run nothing is recorded.
 """
 
 from __future__ import annotations
@@ -58,3 +62,128 @@ def test_the_selection_is_the_union_of_the_judging_files():
         for name in mutant_tests(module[:-3].replace("/", ".") + ".x_f__mutmut_1", TABLE) or []
     }
     assert sorted(CONFIG["mutmut"]["pytest_add_cli_args_test_selection"]) == sorted(judging)
+
+
+# A small suite run through tests/conftest.py's hooks, with a stand-in for mutmut's collector:
+# like mutmut's, it gives each test the calls recorded up to its teardown, then clears them.
+SUITE = """
+import pytest
+from mutmut.state import state
+
+
+@pytest.fixture(scope="module")
+def shared():
+    state()._stats.add("shared")
+
+
+@pytest.fixture(scope="session")
+def session_wide():
+    state()._stats.add("session_wide")
+
+
+@pytest.fixture
+def through(shared):
+    state()._stats.add("through")
+
+
+@pytest.fixture(scope="module")
+def fetched_late():
+    state()._stats.add("fetched_late")
+
+
+@pytest.fixture
+def own():
+    state()._stats.add("own")
+
+
+@pytest.fixture
+def late(request):
+    state()._stats.add("late")
+    request.getfixturevalue("fetched_late")
+
+
+def test_first(shared, own):
+    state()._stats.add("first")
+
+
+def test_second(shared):
+    pass
+
+
+def test_through_another_fixture(through):
+    pass
+
+
+def test_session_wide(session_wide):
+    pass
+
+
+def test_session_wide_again(session_wide):
+    pass
+
+
+def test_late(late):
+    pass
+
+
+def test_late_again(fetched_late):
+    pass
+
+
+def test_without_the_fixtures():
+    pass
+"""
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.calls: dict[str, set[str]] = {}
+
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        from mutmut.state import state
+
+        self.calls[item.name] = set(state()._stats)
+        state()._stats.clear()
+
+
+def _recorded(pytester: pytest.Pytester, mutant: str | None) -> dict[str, set[str]]:
+    pytester.makeconftest((ROOT / "tests" / "conftest.py").read_text(encoding="utf-8"))
+    pytester.makepyfile(test_suite=SUITE)
+    collector = _Collector()
+    with pytest.MonkeyPatch.context() as patch:
+        if mutant is None:
+            patch.delenv("MUTANT_UNDER_TEST", raising=False)
+        else:
+            patch.setenv("MUTANT_UNDER_TEST", mutant)
+        run = pytester.inline_run(
+            "-p", "no:cacheprovider", "--disable-plugin-autoload", plugins=[collector]
+        )
+    run.assertoutcome(passed=8)
+    return collector.calls
+
+
+def test_a_shared_fixtures_calls_are_recorded_for_every_test_that_uses_it(pytester):
+    assert _recorded(pytester, "stats") == {
+        "test_first": {"shared", "own", "first"},
+        "test_second": {"shared"},
+        "test_through_another_fixture": {"shared", "through"},
+        "test_session_wide": {"session_wide"},
+        "test_session_wide_again": {"session_wide"},
+        "test_late": {"late", "fetched_late"},
+        "test_late_again": {"fetched_late"},
+        "test_without_the_fixtures": set(),
+    }
+
+
+@pytest.mark.parametrize("mutant", [None, "pipeline.text.x_tidy__mutmut_3"])
+def test_outside_the_stats_run_a_shared_fixtures_calls_stay_where_they_were_made(pytester, mutant):
+    assert _recorded(pytester, mutant) == {
+        "test_first": {"shared", "own", "first"},
+        "test_second": set(),
+        "test_through_another_fixture": {"through"},
+        "test_session_wide": {"session_wide"},
+        "test_session_wide_again": set(),
+        "test_late": {"late", "fetched_late"},
+        "test_late_again": set(),
+        "test_without_the_fixtures": set(),
+    }

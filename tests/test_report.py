@@ -146,6 +146,16 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def reported(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the run, reported on once, for the tests that only read what report() wrote.
+    (Under `make mutate`, tests/conftest.py records report()'s calls here for each of them.)"""
+    out = tmp_path_factory.mktemp("reported") / "out"
+    shutil.copytree(run_dir, out)
+    report(out)
+    return out
+
+
 @pytest.fixture
 def out_dir(run_dir: Path, tmp_path: Path) -> Path:
     out = tmp_path / "out"
@@ -164,41 +174,37 @@ def test_writes_the_timeline_and_the_page_and_nothing_else(out_dir: Path) -> Non
     assert set(out_dir.iterdir()) == before | set(written)  # no temporary files left
 
 
-def test_timeline_is_a_png_with_a_lane_per_company(out_dir: Path) -> None:
-    report(out_dir)
-    with Image.open(out_dir / "timeline.png") as image:
+def test_timeline_is_a_png_with_a_lane_per_company(reported: Path) -> None:
+    with Image.open(reported / "timeline.png") as image:
         assert image.format == "PNG"
         # 11 inches at 150 dpi; 1.6 inches for title and axis, 0.42 for each of 12 companies.
         assert image.size == (1650, round((1.6 + 0.42 * 12) * 150))
 
 
-def test_page_is_utf8_html_with_every_title_linked_to_its_url(out_dir: Path) -> None:
-    report(out_dir)
-    page = _parse(out_dir / "report.html")
+def test_page_is_utf8_html_with_every_title_linked_to_its_url(reported: Path) -> None:
+    page = _parse(reported / "report.html")
     assert page.meta_charset == "utf-8"
-    for disclosure in _disclosures(out_dir):
+    for disclosure in _disclosures(reported):
         assert (disclosure["url"], disclosure["title"]) in page.links
 
 
-def test_page_loads_nothing_from_outside(out_dir: Path) -> None:
-    report(out_dir)
-    text = (out_dir / "report.html").read_text(encoding="utf-8")
-    page = _parse(out_dir / "report.html")
-    urls = {d["url"] for d in _disclosures(out_dir)}
+def test_page_loads_nothing_from_outside(reported: Path) -> None:
+    text = (reported / "report.html").read_text(encoding="utf-8")
+    page = _parse(reported / "report.html")
+    urls = {d["url"] for d in _disclosures(reported)}
     external = [h for h, _ in page.links if h.startswith(("http://", "https://"))]
     assert external and set(external) <= urls
     assert "<script src" not in text.lower()
     assert page.scripts == 0
     assert [s[:22] for s in page.sources] == ["data:image/png;base64,"]
     embedded = base64.b64decode(page.sources[0][22:])
-    assert embedded == (out_dir / "timeline.png").read_bytes()
+    assert embedded == (reported / "timeline.png").read_bytes()
 
 
-def test_summaries_keep_their_line_breaks(out_dir: Path) -> None:
-    report(out_dir)
-    page = _parse(out_dir / "report.html")
+def test_summaries_keep_their_line_breaks(reported: Path) -> None:
+    page = _parse(reported / "report.html")
     # A null summary (the cell printed －) is shown as －.
-    expected = [d["summary"] if d["summary"] is not None else "－" for d in _disclosures(out_dir)]
+    expected = [d["summary"] if d["summary"] is not None else "－" for d in _disclosures(reported)]
     assert any("\n" in s for s in expected)
     assert page.summaries[: len(expected)] == expected
 
@@ -224,11 +230,10 @@ def test_without_incidents_there_is_no_incidents_section(out_dir: Path) -> None:
     assert "事案" not in _parse(out_dir / "report.html").headings
 
 
-def test_incidents_are_listed_by_company(out_dir: Path) -> None:
-    report(out_dir)
-    assert all((out_dir / name).exists() for name in INCIDENT_FILES)
-    page = _parse(out_dir / "report.html")
-    incidents = pq.read_table(out_dir / "incidents.parquet").to_pylist()
+def test_incidents_are_listed_by_company(reported: Path) -> None:
+    assert all((reported / name).exists() for name in INCIDENT_FILES)
+    page = _parse(reported / "report.html")
+    incidents = pq.read_table(reported / "incidents.parquet").to_pylist()
     assert "事案" in page.headings
     assert {i["company"] for i in incidents} <= set(page.headings)
     anchors = {href for href, _ in page.links if href.startswith("#d-")}
@@ -291,9 +296,8 @@ def _embedded_font(text: str) -> tuple[str, TTFont]:
     return family, TTFont(io.BytesIO(base64.b64decode(data)))
 
 
-def test_embedded_font_covers_every_character_the_page_shows(out_dir: Path) -> None:
-    report(out_dir)
-    text = (out_dir / "report.html").read_text(encoding="utf-8")
+def test_embedded_font_covers_every_character_the_page_shows(reported: Path) -> None:
+    text = (reported / "report.html").read_text(encoding="utf-8")
     family, font = _embedded_font(text)
     assert font.flavor == "woff2"
     visible = _VisibleText()
@@ -308,20 +312,18 @@ def test_embedded_font_covers_every_character_the_page_shows(out_dir: Path) -> N
     assert len(font.getGlyphOrder()) < 1000  # IPAexGothic has over 12,000
 
 
-def test_page_stays_small(out_dir: Path) -> None:
-    report(out_dir)
-    page = (out_dir / "report.html").stat().st_size
-    png = (out_dir / "timeline.png").stat().st_size
+def test_page_stays_small(reported: Path) -> None:
+    page = (reported / "report.html").stat().st_size
+    png = (reported / "timeline.png").stat().st_size
     # The PNG in base64, and the font: about 45 KB of WOFF2 for the replica's 400 characters.
     assert page < png * 4 / 3 + 150_000
 
 
-def test_company_names_and_dates_are_never_broken(out_dir: Path) -> None:
-    report(out_dir)
-    text = (out_dir / "report.html").read_text(encoding="utf-8")
+def test_company_names_and_dates_are_never_broken(reported: Path) -> None:
+    text = (reported / "report.html").read_text(encoding="utf-8")
     assert ".company, .date { white-space: nowrap; }" in text
     cells = re.findall(r'<td class="company">([^<]*)</td><td class="date">', text)
-    assert cells == [d["company"] for d in sorted(_disclosures(out_dir), key=_key)]
+    assert cells == [d["company"] for d in sorted(_disclosures(reported), key=_key)]
 
 
 def _key(disclosure: dict) -> tuple[int, int]:
@@ -336,13 +338,12 @@ def _source(path: Path) -> str:
     return line
 
 
-def test_a_local_file_is_named_with_its_sha256(out_dir: Path) -> None:
-    report(out_dir)
+def test_a_local_file_is_named_with_its_sha256(reported: Path) -> None:
     sha256 = hashlib.sha256(REPLICA.read_bytes()).hexdigest()
-    assert _source(out_dir / "report.html") == (
+    assert _source(reported / "report.html") == (
         f"ファイル: <code>085_03_02.replica.pdf</code><br>SHA-256: <code>{sha256}</code>"
     )
-    assert 'class="replica"' not in (out_dir / "report.html").read_text(encoding="utf-8")
+    assert 'class="replica"' not in (reported / "report.html").read_text(encoding="utf-8")
 
 
 URL = "https://www.emsc.meti.go.jp/activity/emsc_system/pdf/085_03_02.pdf"
