@@ -59,13 +59,13 @@ def inspect_page(
     When extraction fails (a changed header, say), the table finder's cells are still drawn:
     the picture shows what the finder saw where extract gave up.
     """
-    rows = _page_rows(pdf, page_number)
     with _open(pdf) as document:
         count = len(document.pages)
         if not 1 <= page_number <= count:
             raise PipelineError(
                 f"{pdf}: page {page_number} is out of range (the PDF has {count} pages)"
             )
+        rows = _page_rows(pdf, page_number)
         page = document.pages[page_number - 1]
         tables = page.find_tables(TABLE_SETTINGS)
         found: list[BBox] = [

@@ -4,7 +4,8 @@ Rules pinned here:
 - the image is the page at the resolution asked, 144 dpi by default, for the first to the
   last page, written as PNG (its folder made if need be) through a temporary file that is
   not left behind; char centres are drawn only when asked;
-- a page number outside 1..page count (0, count + 1) is named in the error, and nothing is written;
+- a page number outside 1..page count (0, count + 1) is named in the error before the document
+  is read, and nothing is written;
 - a page extract rejects is still drawn, with the table finder's cells, and the reason logged;
 - header cells are tinted orange and data cells blue where extract found them, each with its
   one fill reaching the cell's edge and nothing else over it; every cell the table finder
@@ -23,6 +24,7 @@ Rules pinned here:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,13 +160,17 @@ def test_a_file_that_is_not_a_pdf_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("page_number", [0, 8])
-def test_page_out_of_range_is_named(tmp_path: Path, page_number: int) -> None:
+def test_page_out_of_range_is_named_before_the_document_is_read(
+    tmp_path: Path, page_number: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="pipeline.extract")
     with pytest.raises(PipelineError) as error:
         inspect_page(REPLICA, page_number, tmp_path / "page.png")
     assert (
         str(error.value) == f"{REPLICA}: page {page_number} is out of range (the PDF has 7 pages)"
     )
     assert not (tmp_path / "page.png").exists()
+    assert [r.getMessage() for r in caplog.records if r.name == "pipeline.extract"] == []
 
 
 def test_a_page_extract_rejects_is_still_drawn_with_the_finders_cells(tmp_path, caplog):
