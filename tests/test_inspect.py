@@ -190,18 +190,20 @@ def test_a_page_extract_rejects_is_still_drawn_with_the_finders_cells(tmp_path, 
     assert "table header changed: missing 公表日; unrecognised '掲載日'" in caplog.text
 
 
-def test_the_ink_read_as_rules_is_drawn_dots_and_gaps_as_they_are(tmp_path: Path) -> None:
+def test_the_ink_read_as_rules_is_drawn_dots_and_gaps_as_they_are() -> None:
     """On the dotted fixture, a row rule inside a block is drawn dot by dot, gaps left clear."""
     dotted = Path(__file__).parent / "fixtures" / "quirks" / "dotted.pdf"
     scale = 4
-    out = inspect_page(dotted, PAGE, tmp_path / "page.png", resolution=72 * scale)
     with pdfplumber.open(dotted) as pdf:
-        dots = [r for r in pdf.pages[PAGE - 1].rects if r["width"] < 1 and r["height"] < 1]
-    first, second = sorted(dots, key=lambda r: (r["top"], r["x0"]))[20:22]  # mid-rule
+        page = pdf.pages[PAGE - 1]
+        dots = [r for r in page.rects if r["width"] < 1 and r["height"] < 1]
+        image = page.to_image(resolution=72 * scale)
+        _draw_rules(image, page)
+    first = sorted(dots, key=lambda r: (r["top"], r["x0"]))[20]  # mid-rule
     y = (first["top"] + first["bottom"]) / 2
-    with Image.open(out) as image:
-        on_dot = _tint(image, (first["x0"] + first["x1"]) / 2, y, scale)
-        gap = [_tint(image, first["x1"] + k * 0.25, y, scale) for k in range(2, 9)]
+    drawn = image.annotated.convert("RGB")
+    on_dot = _tint(drawn, (first["x0"] + first["x1"]) / 2, y, scale)
+    gap = [_tint(drawn, first["x1"] + k * 0.25, y, scale) for k in range(2, 9)]
     assert on_dot == RULE_STROKE[:3]
     assert any(tint != RULE_STROKE[:3] for tint in gap)
 
