@@ -9,6 +9,7 @@ import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import forked
 import pytest
 from reportlab.pdfgen import canvas
 
@@ -21,6 +22,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     Ctrl-C and of workers that leave it to the main process need it."""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    # mutmut runs each mutant's tests in a process forked from one that has drawn bars.
+    forked.fresh_progress_lock()
 
 
 # --- Mutation testing: a mutant is judged by its own module's tests ---------------------------

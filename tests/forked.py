@@ -34,6 +34,20 @@ from pipeline.cli import main
 POLL_SECONDS = 0.005
 
 
+def fresh_progress_lock() -> None:
+    """Give this process a progress-bar lock of its own. tqdm's write lock holds a
+    multiprocessing lock, made by the first bar and shared with every process forked after
+    it: one of them killed while it draws (a forked run stopped at its time bound, a mutant's
+    run at mutmut's) would leave it taken, and every bar of the others would wait for ever."""
+    import multiprocessing
+
+    import tqdm
+    from tqdm.std import TqdmDefaultWriteLock
+
+    TqdmDefaultWriteLock.mp_lock = multiprocessing.RLock()
+    tqdm.tqdm.set_lock(TqdmDefaultWriteLock())
+
+
 def run(
     args: Sequence[str],
     *,
@@ -64,6 +78,7 @@ def _child(args: list[str], out: int, err: int, cwd: Path | None) -> None:
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        fresh_progress_lock()
         os.dup2(out, 1)
         os.dup2(err, 2)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
