@@ -9,7 +9,6 @@ import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import forked
 import pytest
 from reportlab.pdfgen import canvas
 
@@ -23,7 +22,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     # mutmut runs each mutant's tests in a process forked from one that has drawn bars.
-    forked.fresh_progress_lock()
+    fresh_progress_lock()
+
+
+def fresh_progress_lock() -> None:
+    """Give this process a progress-bar lock of its own. tqdm's write lock holds a
+    multiprocessing lock, made by the first bar and shared with every process forked after
+    it: one of them killed while it draws (a forked run stopped at its time bound, a mutant's
+    run at mutmut's) would leave it taken, and every bar of the others would wait for ever."""
+    import multiprocessing
+
+    import tqdm
+    from tqdm.std import TqdmDefaultWriteLock
+
+    TqdmDefaultWriteLock.mp_lock = multiprocessing.RLock()
+    tqdm.tqdm.set_lock(TqdmDefaultWriteLock())
 
 
 # --- Mutation testing: a mutant is judged by its own module's tests ---------------------------

@@ -23,6 +23,8 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from conftest import fresh_progress_lock
+
 import pipeline.check  # noqa: F401 - imported once here, not in every child
 import pipeline.extract  # noqa: F401
 import pipeline.normalize  # noqa: F401
@@ -32,20 +34,6 @@ import pipeline.write  # noqa: F401
 from pipeline.cli import main
 
 POLL_SECONDS = 0.005
-
-
-def fresh_progress_lock() -> None:
-    """Give this process a progress-bar lock of its own. tqdm's write lock holds a
-    multiprocessing lock, made by the first bar and shared with every process forked after
-    it: one of them killed while it draws (a forked run stopped at its time bound, a mutant's
-    run at mutmut's) would leave it taken, and every bar of the others would wait for ever."""
-    import multiprocessing
-
-    import tqdm
-    from tqdm.std import TqdmDefaultWriteLock
-
-    TqdmDefaultWriteLock.mp_lock = multiprocessing.RLock()
-    tqdm.tqdm.set_lock(TqdmDefaultWriteLock())
 
 
 def run(
