@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import secrets
@@ -76,7 +77,8 @@ def write_atomic(path: Path, data: bytes) -> Path:
 def replace_all(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
     """Write every file to a temporary name first, then rename them all into place.
 
-    A failure while writing leaves the previous outputs untouched.
+    A failure while writing, or a folder where a file is to go, leaves the previous outputs
+    untouched.
     """
     staged: list[tuple[Path, Path]] = []
     try:
@@ -86,9 +88,19 @@ def replace_all(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
             tmp.write_bytes(data)
             staged.append((tmp, out_dir / name))
     except OSError as exc:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        _remove(staged)
         raise PipelineError(f"{out_dir}: cannot write outputs ({exc.strerror})") from exc
+    # A folder cannot be renamed over; found before the first rename, it leaves every output.
+    for _, final in staged:
+        if final.is_dir() and not final.is_symlink():
+            _remove(staged)
+            raise PipelineError(f"{final}: cannot write output ({os.strerror(errno.EISDIR)})")
     for tmp, final in staged:
         os.replace(tmp, final)
     return [final for _, final in staged]
+
+
+def _remove(staged: list[tuple[Path, Path]]) -> None:
+    """Given staged (temporary, final) pairs, remove the temporary files."""
+    for tmp, _ in staged:
+        tmp.unlink(missing_ok=True)

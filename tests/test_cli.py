@@ -180,6 +180,20 @@ def test_out_naming_an_existing_file_is_one_error_line(tmp_path):
     assert not_a_dir.read_text(encoding="utf-8") == "x"
 
 
+def test_a_folder_where_an_output_file_goes_is_one_error_line_and_the_others_stay(tmp_path):
+    pdf = FIXTURES / "085_03_02.replica.pdf"
+    out = tmp_path / "out"
+    (out / "disclosures.parquet" / "inside").mkdir(parents=True)
+    (out / "disclosures.csv").write_text("earlier", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["-q", "run", "--pdf", str(pdf), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {out / 'disclosures.parquet'}: cannot write output (Is a directory)\n"
+    )
+    assert (out / "disclosures.csv").read_text(encoding="utf-8") == "earlier"
+    assert sorted(p.name for p in out.iterdir()) == ["disclosures.csv", "disclosures.parquet"]
+
+
 # --- The run's summary line, and where the PDF came from ------------------------------------------
 
 

@@ -14,7 +14,10 @@ Rules covered:
 - write_atomic and replace_all: the bytes land under their names (folders made as needed,
   earlier files replaced), the paths come back in order, no `.NAME.tmp` is left; a file that
   cannot be written raises one PipelineError naming the folder and the reason, leaves every
-  earlier output as it was and removes the temporary files already written.
+  earlier output as it was and removes the temporary files already written. A folder
+  where one of the files is to go (a real folder, not a link to one, which is replaced)
+  raises one PipelineError naming it, before any file is renamed: every earlier output
+  stays and no temporary file is left.
 """
 
 from __future__ import annotations
@@ -230,3 +233,27 @@ def test_an_output_folder_that_is_a_file_is_named(tmp_path):
     with pytest.raises(PipelineError, match=rf"^{re.escape(str(out))}: cannot write outputs \("):
         replace_all(out, {"a.csv": b"1"})
     assert out.read_bytes() == b"a file"
+
+
+def test_a_folder_in_the_way_of_a_later_file_is_named_before_any_file_is_replaced(tmp_path):
+    (tmp_path / "a.csv").write_bytes(b"earlier a")
+    (tmp_path / "b.csv" / "inside").mkdir(parents=True)  # a folder, not empty, where b.csv goes
+
+    with pytest.raises(PipelineError) as raised:
+        replace_all(tmp_path, {"a.csv": b"new a", "b.csv": b"new b"})
+
+    assert str(raised.value) == f"{tmp_path / 'b.csv'}: cannot write output (Is a directory)"
+    assert (tmp_path / "a.csv").read_bytes() == b"earlier a"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
+    assert (tmp_path / "b.csv" / "inside").is_dir()
+
+
+def test_a_link_to_a_folder_where_a_file_goes_is_replaced_by_the_file(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "a.csv").symlink_to(tmp_path / "elsewhere")
+
+    assert replace_all(tmp_path, {"a.csv": b"new a"}) == [tmp_path / "a.csv"]
+
+    assert not (tmp_path / "a.csv").is_symlink()
+    assert (tmp_path / "a.csv").read_bytes() == b"new a"
+    assert (tmp_path / "elsewhere").is_dir()
