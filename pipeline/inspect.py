@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import io
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from PIL import ImageFont
 
 from pipeline.errors import ExtractError, PipelineError
 from pipeline.extract import extract
+from pipeline.files import write_atomic
 from pipeline.records import BBox, ExtractedRow
 from pipeline.ruling import page_to_rules
 
@@ -180,11 +181,6 @@ def _draw_labels(
 
 def _save(image: PageImage, out: Path) -> None:
     """Write the PNG through a temporary file, so a failure leaves no half-written image."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        image.save(tmp, format="PNG")
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise PipelineError(f"{out}: cannot write the image ({exc})") from exc
-    os.replace(tmp, out)
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    write_atomic(out, png.getvalue())

@@ -11,6 +11,8 @@ Rules pinned here:
   one fill reaching the cell's edge and nothing else over it; every cell the table finder
   found is outlined in grey; row bands are outlined in red, 2 pixels wide;
 - the rows drawn are those extract reads on that page only; a file that is not a PDF is named;
+- an image that cannot be written (a folder at its temporary name, or at its own name) is
+  one PipelineError naming the folder or the image, and an earlier image stays as it was;
 - the ink read as rules is drawn in teal, 2 pixels wide, dot by dot with gaps left clear;
 - a header cell is a found cell whose bottom is at most one point below the top of the
   topmost row (both sides of that point), named by the data cell under its horizontal centre
@@ -157,6 +159,23 @@ def test_a_file_that_is_not_a_pdf_is_named(tmp_path: Path) -> None:
         inspect_page(pdf, 1, tmp_path / "page.png")
     assert str(error.value).startswith(f"{pdf}: cannot open the PDF (")
     assert not (tmp_path / "page.png").exists()
+
+
+def test_a_folder_at_the_images_temporary_name_is_named_and_the_earlier_image_stays(tmp_path):
+    (tmp_path / "page.png").write_bytes(b"earlier")
+    (tmp_path / ".page.png.tmp").mkdir()
+    with pytest.raises(PipelineError) as error:
+        inspect_page(REPLICA, PAGE, tmp_path / "page.png", resolution=36)
+    assert str(error.value) == f"{tmp_path}: cannot write outputs (Is a directory)"
+    assert (tmp_path / "page.png").read_bytes() == b"earlier"
+
+
+def test_a_folder_at_the_images_name_is_named(tmp_path):
+    (tmp_path / "page.png").mkdir()
+    with pytest.raises(PipelineError) as error:
+        inspect_page(REPLICA, PAGE, tmp_path / "page.png", resolution=36)
+    assert str(error.value) == f"{tmp_path / 'page.png'}: cannot write output (Is a directory)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page.png"]
 
 
 @pytest.mark.parametrize("page_number", [0, 8])
