@@ -252,12 +252,6 @@ class Watch:
             LimitExceeded(f"the time spent reading {what}", f"{seconds:g} s", "wall clock")
         )
 
-    def tick(self) -> None:
-        """Count one unit of work; look at the clock now and then."""
-        self.calls += 1
-        if self.calls % CLOCK_EVERY == 0:
-            self.check_clock()
-
     def _arm(self) -> None:
         if self.use_timer:
             remaining = max(self.deadline - time.monotonic(), 0.001)
@@ -447,7 +441,7 @@ def _counted_add(container: LTContainer[Any], obj: Any) -> None:
                     "chars, lines, rects, curves, images and figures",
                 )
             )
-        watch.calls += 1  # Watch.tick, inlined: this runs for every object drawn
+        watch.calls += 1  # the clock now and then: this runs for every object drawn
         if watch.calls % CLOCK_EVERY == 0:
             watch.check_clock()
     _ORIGINAL_ADD(container, obj)
@@ -457,7 +451,7 @@ def _checked_do_keyword(parser: PDFContentParser, pos: int, token: Any) -> None:
     """PDFContentParser.do_keyword, reporting a keyword that is no PDF operator (outside BX/EX)."""
     watch = _active
     if watch is not None:
-        watch.calls += 1  # Watch.tick, inlined: this runs for every operator
+        watch.calls += 1  # the clock now and then: this runs for every operator
         if watch.calls % CLOCK_EVERY == 0:
             watch.check_clock()
         name = getattr(token, "name", b"")

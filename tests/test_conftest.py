@@ -36,7 +36,7 @@ MUTATED = sorted(
     ("mutant", "files"),
     [
         ("pipeline.text.x_tidy__mutmut_3", ["tests/test_text.py"]),
-        ("pipeline.limits.xǁWatchǁtick__mutmut_12", ["tests/test_limits.py"]),
+        ("pipeline.limits.xǁWatchǁcheck_clock__mutmut_12", ["tests/test_limits.py"]),
         ("pipeline.ruling.x_rules__mutmut_1", ["tests/test_ruling.py", "tests/test_parity.py"]),
         ("stats", None),
         ("", None),

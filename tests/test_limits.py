@@ -11,7 +11,7 @@ Rules covered:
   the main thread the checks made while parsing, and those made while drawing, stop it;
 - opening the document, or a page, past the document's deadline is stopped naming the
   document and its limit, not the page's;
-- Watch.tick looks at the clock on every CLOCK_EVERY-th call, not before;
+- drawing looks at the clock on every CLOCK_EVERY-th object drawn, not before;
 - every patch into pdfminer is undone when the reading ends, also after an error; while it is
   on, pdfminer's zlib still offers every other zlib function, and a call with zlib's own
   arguments (a wbits other than the default, a bufsize) is passed on, uncapped;
@@ -397,21 +397,33 @@ def test_a_zlib_call_with_zlib_s_own_arguments_is_passed_on_uncapped():
         assert pdftypes.zlib.decompress(data, bufsize=64) == b"x" * 10
 
 
-def test_tick_looks_at_the_clock_every_clock_every_calls():
-    watch = limits.Watch(Limits(page_seconds=0.001))  # made outside reading(): no timer
-    ticks = 0
-    with pytest.raises(LimitExceeded) as raised, watch.page():
-        while time.monotonic() <= watch.deadline:
-            pass
-        # Past the deadline: the clock is looked at on the CLOCK_EVERY-th tick, not before.
-        for _ in range(2 * limits.CLOCK_EVERY):
-            ticks += 1
-            watch.tick()
+def test_drawing_looks_at_the_clock_on_every_clock_every_th_object_not_before():
+    """Outside the main thread (no timer), past the page's deadline, only the count stops it."""
+    added: list[int] = []
+    raised: list[BaseException] = []
 
-    assert ticks == limits.CLOCK_EVERY
-    assert str(raised.value) == (
+    def read() -> None:
+        with reading(Limits(page_seconds=0.001)) as watch:
+            try:
+                with watch.page():
+                    while time.monotonic() <= watch.deadline:
+                        pass
+                    watch.calls = 0
+                    container = LTContainer((0, 0, 1, 1))
+                    for _ in range(2 * limits.CLOCK_EVERY):
+                        added.append(1)
+                        container.add(LTContainer((0, 0, 1, 1)))
+            except LimitExceeded as exc:
+                raised.append(exc)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join(timeout=30)
+
+    assert len(added) == limits.CLOCK_EVERY
+    assert [str(exc) for exc in raised] == [
         "the time spent reading the page exceeds the limit of 0.001 s (wall clock)"
-    )
+    ]
 
 
 def test_every_patch_is_undone_also_after_an_error():
