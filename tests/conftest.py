@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
+import math
 import os
 import signal
+import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -56,7 +59,7 @@ def mutant_tests(mutant: str, table: dict[str, list[str]]) -> list[str] | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under `make mutate`, keep only the mutated module's own tests (docs/testing.md): a
     mutant that no unit test of its module notices survives, and whole runs that pass through
-    every module are not rerun for every survivor."""
+    every module are not rerun for every survivor. Run them cheapest first (below)."""
     pyproject = config.rootpath / "pyproject.toml"
     if "MUTANT_UNDER_TEST" not in os.environ or not pyproject.is_file():
         return
@@ -70,7 +73,62 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = {(config.rootpath / name).resolve() for name in files}
     kept = [item for item in items if Path(item.path).resolve() in wanted]
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-    items[:] = kept
+    items[:] = cheapest_first(kept, read_costs(config.rootpath / COSTS_NAME))
+
+
+# --- Mutation testing: the cheapest tests first -----------------------------------------------
+
+# What each test cost in mutmut's stats run, beside its stats in mutants/.
+COSTS_NAME = ".test-costs.json"
+
+
+def read_costs(path: Path) -> dict[str, float]:
+    """The costs recorded in path by test id; none if there is no such file."""
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return {}
+
+
+def cheapest_first(items: list[pytest.Item], costs: dict[str, float]) -> list[pytest.Item]:
+    """Each file's tests, the files in their order, the cheapest test of a file first (a test
+    without a recorded cost last). A mutant's run stops at its first failing test (-x), so a
+    mutant that a quick test kills is not held up by the slow tests before it; a file's tests
+    stay together, so its module-scoped fixtures are still set up once."""
+    first_seen = {path: index for index, path in reversed(list(enumerate(i.path for i in items)))}
+    return sorted(items, key=lambda i: (first_seen[i.path], costs.get(i.nodeid, math.inf)))
+
+
+_FIXTURE_SECONDS: dict[pytest.FixtureDef[object], float] = {}
+_COSTS: dict[str, float] = {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """While mutmut collects its stats, record what each test costs when it runs first: its
+    call and the setting up of every fixture it uses, at whatever scope."""
+    if os.environ.get("MUTANT_UNDER_TEST") != "stats" or not isinstance(item, pytest.Function):
+        return (yield)
+    started = time.perf_counter()
+    try:
+        return (yield)
+    finally:
+        fixtures = {
+            d
+            for name in item.fixturenames
+            for d in item._fixtureinfo.name2fixturedefs.get(name, ())
+        }
+        _COSTS[item.nodeid] = (
+            time.perf_counter() - started + sum(_FIXTURE_SECONDS.get(d, 0.0) for d in fixtures)
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """...and keep them beside mutmut's stats, added to those of an earlier stats run."""
+    if os.environ.get("MUTANT_UNDER_TEST") != "stats" or not _COSTS:
+        return
+    path = session.config.rootpath / COSTS_NAME
+    path.write_text(json.dumps(read_costs(path) | _COSTS, indent=0), encoding="utf-8")
 
 
 def _recorded_calls() -> set[str] | None:
@@ -91,15 +149,23 @@ def pytest_fixture_setup(
     fixturedef: pytest.FixtureDef[object], request: pytest.FixtureRequest
 ) -> Iterator[object]:
     """While mutmut collects its stats, keep what a module- or session-scoped fixture calls as
-    it is set up: mutmut would give those calls to the first test that uses the fixture only."""
+    it is set up: mutmut would give those calls to the first test that uses the fixture only.
+    Keep also how long each fixture, at any scope, took to set up (for the costs below)."""
     calls = _recorded_calls()
-    if calls is None or fixturedef.scope == "function":
+    if calls is None:
         return (yield)
+    started = time.perf_counter()
+    if fixturedef.scope == "function":
+        try:
+            return (yield)
+        finally:
+            _FIXTURE_SECONDS[fixturedef] = time.perf_counter() - started
     before = set(calls)
     calls.clear()
     try:
         return (yield)
     finally:
+        _FIXTURE_SECONDS[fixturedef] = time.perf_counter() - started
         _FIXTURE_CALLS[fixturedef] = set(calls)
         calls |= before
 
