@@ -107,34 +107,45 @@ _COSTS: dict[str, float] = {}
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """While mutmut collects its stats, record what each test costs when it runs first: its
     call and the setting up of every fixture it uses, at whatever scope."""
-    if os.environ.get("MUTANT_UNDER_TEST") != "stats" or not isinstance(item, pytest.Function):
+    if not _in_stats_run() or not isinstance(item, pytest.Function):
         return (yield)
     started = time.perf_counter()
     try:
         return (yield)
     finally:
-        fixtures = {
-            d
-            for name in item.fixturenames
-            for d in item._fixtureinfo.name2fixturedefs.get(name, ())
-        }
         _COSTS[item.nodeid] = (
-            time.perf_counter() - started + sum(_FIXTURE_SECONDS.get(d, 0.0) for d in fixtures)
+            time.perf_counter()
+            - started
+            + sum(_FIXTURE_SECONDS.get(fixturedef, 0.0) for fixturedef in _fixturedefs(item))
         )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """...and keep them beside mutmut's stats, added to those of an earlier stats run."""
-    if os.environ.get("MUTANT_UNDER_TEST") != "stats" or not _COSTS:
+    if not _in_stats_run() or not _COSTS:
         return
     path = session.config.rootpath / COSTS_NAME
     path.write_text(json.dumps(read_costs(path) | _COSTS, indent=0), encoding="utf-8")
 
 
+def _in_stats_run() -> bool:
+    """Whether mutmut is collecting its stats (MUTANT_UNDER_TEST=stats)."""
+    return os.environ.get("MUTANT_UNDER_TEST") == "stats"
+
+
+def _fixturedefs(item: pytest.Function) -> set[pytest.FixtureDef[object]]:
+    """Every fixture definition the test uses, directly or through another fixture."""
+    return {
+        fixturedef
+        for name in item.fixturenames
+        for fixturedef in item._fixtureinfo.name2fixturedefs.get(name, ())
+    }
+
+
 def _recorded_calls() -> set[str] | None:
     """mutmut's record of the functions the current test has called, while mutmut collects its
-    stats (MUTANT_UNDER_TEST=stats); None otherwise."""
-    if os.environ.get("MUTANT_UNDER_TEST") != "stats":
+    stats; None otherwise."""
+    if not _in_stats_run():
         return None
     from mutmut.state import state
 
@@ -154,20 +165,18 @@ def pytest_fixture_setup(
     calls = _recorded_calls()
     if calls is None:
         return (yield)
-    started = time.perf_counter()
-    if fixturedef.scope == "function":
-        try:
-            return (yield)
-        finally:
-            _FIXTURE_SECONDS[fixturedef] = time.perf_counter() - started
+    shared = fixturedef.scope != "function"
     before = set(calls)
-    calls.clear()
+    if shared:
+        calls.clear()
+    started = time.perf_counter()
     try:
         return (yield)
     finally:
         _FIXTURE_SECONDS[fixturedef] = time.perf_counter() - started
-        _FIXTURE_CALLS[fixturedef] = set(calls)
-        calls |= before
+        if shared:
+            _FIXTURE_CALLS[fixturedef] = set(calls)
+            calls |= before
 
 
 @pytest.hookimpl(wrapper=True)
@@ -177,9 +186,8 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     result = yield
     calls = _recorded_calls()
     if calls is not None and isinstance(item, pytest.Function):
-        for name in item.fixturenames:
-            for fixturedef in item._fixtureinfo.name2fixturedefs.get(name, ()):
-                calls |= _FIXTURE_CALLS.get(fixturedef, set())
+        for fixturedef in _fixturedefs(item):
+            calls |= _FIXTURE_CALLS.get(fixturedef, set())
     return result
 
 
